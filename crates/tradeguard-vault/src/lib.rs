@@ -1,0 +1,1 @@
+//! tradeguard-vault

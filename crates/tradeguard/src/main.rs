@@ -1,0 +1,27 @@
+//! `tradeguard`: the command-line interface (server, client and offline subcommands).
+//!
+//! Exit codes: 0 ok, 1 runtime failure, 2 usage error or invalid input.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tradeguard: a security-first gateway between trading bots and crypto exchanges.
+#[derive(Parser)]
+#[command(name = "tradeguard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Every subcommand. Each area keeps its arguments and handler in `cmd/<area>.rs`.
+#[derive(Subcommand)]
+enum Command {
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}
