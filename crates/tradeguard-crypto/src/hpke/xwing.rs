@@ -85,3 +85,34 @@ pub fn encap_derand(pk_r: &[u8], eseed: &[u8]) -> Result<(SharedSecret, Vec<u8>)
     out.copy_from_slice(&ss);
     Ok((out, ct.to_vec()))
 }
+
+#[cfg(test)]
+mod tests {
+    //! draft-connolly-cfrg-xwing-kem-10 vectors (tests/vectors/xwing, see its README).
+    use super::*;
+
+    #[test]
+    fn draft_xwing_kem_vectors() {
+        let text = include_str!("../../tests/vectors/xwing/test-vectors.json");
+        let v: serde_json::Value = serde_json::from_str(text).expect("vector json");
+        let h = |x: &serde_json::Value| {
+            let s = x.as_str().expect("hex");
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+                .collect::<Vec<u8>>()
+        };
+        for (i, t) in v.as_array().expect("array").iter().enumerate() {
+            let sk = XWingPrivate::from_bytes(&h(&t["sk"])).expect("sk");
+            assert_eq!(sk.public_key_bytes(), h(&t["pk"]), "TC{i} pk");
+            let (ss, ct) = encap_derand(&h(&t["pk"]), &h(&t["eseed"])).expect("encap");
+            assert_eq!(ct, h(&t["ct"]), "TC{i} ct");
+            assert_eq!(ss.to_vec(), h(&t["ss"]), "TC{i} ss");
+            assert_eq!(
+                sk.decap(&ct).expect("decap").to_vec(),
+                h(&t["ss"]),
+                "TC{i} decap"
+            );
+        }
+    }
+}
