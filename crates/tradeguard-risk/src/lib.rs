@@ -1,1 +1,70 @@
-//! tradeguard-risk
+//! `tradeguard-risk`: the risk engine. Profiles, portfolio limits, pre-trade checks and
+//! rebalancing plans, as pure functions over balances, prices, open orders and history. No
+//! I/O: no files, sockets or clocks; time and randomness are passed in.
+//!
+//! The only way to obtain a [`RiskApproved<Order>`], the type the exchange connectors accept,
+//! is [`check::check_order`], which either approves an order or refuses it with every failed
+//! check.
+//!
+//! ```
+//! use tradeguard_risk::check::{check_order, CheckContext};
+//! use tradeguard_risk::ids::{AccountId, Asset, ClientOrderId, Exchange, ProfileId, Symbol, Timestamp};
+//! use tradeguard_risk::limits::PortfolioLimits;
+//! use tradeguard_risk::market::{InstrumentRules, Market, Portfolio};
+//! use tradeguard_risk::order::{Order, OrderType, Side};
+//! use tradeguard_risk::profile::{Profile, ProfileType};
+//! use tradeguard_risk::state::ProfileState;
+//! use rust_decimal::Decimal;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (btc, usd) = (Asset::new("BTC")?, Asset::new("USD")?);
+//! let targets = [("BTC", 20), ("ETH", 20), ("SOL", 10)]
+//!     .into_iter()
+//!     .map(|(a, w)| Ok((Asset::new(a)?, Decimal::new(w, 2))))
+//!     .collect::<Result<_, tradeguard_risk::RiskError>>()?;
+//! let account = AccountId { exchange: Exchange::Binance, credential: "main".into() };
+//! let profile = Profile::with_defaults(ProfileId::new("p1")?, account, ProfileType::Moderate, usd.clone(), targets);
+//!
+//! let mut market = Market::new(usd.clone(), Decimal::new(1, 3))?;
+//! market.set_price(btc.clone(), Decimal::new(50_000, 0))?;
+//! let rules = InstrumentRules::new(Decimal::new(1, 2), Decimal::new(1, 5), Decimal::new(1, 5), Decimal::TEN)?;
+//! market.set_instrument(btc.clone(), rules);
+//! let portfolio = Portfolio::with_cash(Decimal::new(100_000, 0))?;
+//!
+//! let order = Order::new(
+//!     profile.id.clone(),
+//!     ClientOrderId::new("order-1")?,
+//!     Symbol::new(btc, usd)?,
+//!     Side::Buy,
+//!     OrderType::Limit { price: Decimal::new(50_000, 0) },
+//!     Decimal::new(1, 1), // 0.1 BTC = 5% of the profile
+//! )?;
+//! let limits = PortfolioLimits::default();
+//! let state = ProfileState::new();
+//! let ctx = CheckContext {
+//!     profile: &profile,
+//!     limits: &limits,
+//!     state: &state,
+//!     portfolio: &portfolio,
+//!     market: &market,
+//!     now: Timestamp::from_secs(1_700_000_000),
+//! };
+//! let approved = check_order(&ctx, order).expect("fits every limit");
+//! assert_eq!(approved.get().quantity(), Decimal::new(1, 1));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod check;
+mod error;
+#[cfg(test)]
+mod fixtures;
+pub mod ids;
+pub mod limits;
+pub mod market;
+pub mod order;
+pub mod profile;
+pub mod state;
+
+pub use error::RiskError;
+pub use order::{Order, RiskApproved};
