@@ -1,1 +1,3 @@
-//! tradeguard-sim
+//! tradeguard-sim: exchange simulators (placeholder root while modules land).
+
+pub mod engine;
