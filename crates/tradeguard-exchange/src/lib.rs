@@ -24,11 +24,16 @@
 
 #![deny(missing_docs)]
 
+pub mod binance;
 pub mod clock;
+pub mod coinbase;
+pub mod coinbase_exchange;
 pub mod credentials;
 mod error;
 mod exchange;
+pub mod kraken;
 pub mod model;
+mod pem;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiCredential, InMemorySecretSource, SecretSource};
