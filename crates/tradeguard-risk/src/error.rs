@@ -58,6 +58,12 @@ pub enum RiskError {
         /// The profile whose portfolio could not be valued.
         profile: String,
     },
+    /// A held asset has no last price, so the portfolio cannot be valued.
+    #[error("no last price for `{asset}`: refresh market data before planning")]
+    MissingPrice {
+        /// The asset without a price.
+        asset: String,
+    },
     /// A price history could not be parsed.
     #[error("price history line {line}: {reason}")]
     PriceHistory {

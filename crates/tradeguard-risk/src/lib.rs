@@ -64,7 +64,10 @@ pub mod limits;
 pub mod market;
 pub mod order;
 pub mod profile;
+pub mod rebalance;
+pub mod separation;
 pub mod state;
+pub mod stats;
 
 pub use error::RiskError;
 pub use order::{Order, RiskApproved};
