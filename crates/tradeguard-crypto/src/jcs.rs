@@ -15,17 +15,29 @@
 //!
 //! Numbers: every JSON number is an IEEE-754 double in JCS. An integer held by
 //! `serde_json` as `u64`/`i64` is accepted when it converts to a double exactly (all integers
-//! up to 2^53 in magnitude, and larger ones that happen to be representable); any other
-//! integer is refused with [`JcsError::InexactInteger`] rather than silently rounded, because
-//! a signature over a rounded value would not be a signature over the caller's data. Send
-//! such values (money, ids) as strings. NaN and infinities cannot occur in a
+//! up to 2^53 in magnitude, and larger ones that happen to be representable) or when it is
+//! already the canonical spelling of a double (`12345000000000000000`, which is how JCS
+//! writes the double nearest to it, so canonical output re-canonicalizes to itself). Any
+//! other integer (`9007199254740993`) is refused with [`JcsError::InexactInteger`] rather
+//! than silently rounded, because a signature over a rounded value would not be a signature
+//! over the caller's data. Send such values (money, ids) as strings. NaN and infinities cannot occur in a
 //! `serde_json::Value`; a non-finite double reaching the formatter is refused as well.
+//!
+//! Parsing: canonicalizing text means parsing it first, and the parse must round every
+//! number correctly or the canonical form (and any signature over it) changes. serde_json
+//! reads some doubles one ulp off unless its `float_roundtrip` feature is on; the workspace
+//! enables it (root `Cargo.toml`), and the RFC 8785 `values.json` vector fails without it.
 
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+
+mod number;
+
+pub use number::es6_number_string;
+use number::write_es6_number;
 
 /// Why a value has no RFC 8785 canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,9 +166,9 @@ fn write_number(out: &mut String, n: &Number, path: &str) -> Result<(), JcsError
         path: pointer(path),
     };
     let f = if let Some(u) = n.as_u64() {
-        exact_f64_from_u64(u).ok_or_else(inexact)?
+        f64_from_u64(u).ok_or_else(inexact)?
     } else if let Some(i) = n.as_i64() {
-        let f = exact_f64_from_u64(i.unsigned_abs()).ok_or_else(inexact)?;
+        let f = f64_from_u64(i.unsigned_abs()).ok_or_else(inexact)?;
         if i < 0 { -f } else { f }
     } else {
         n.as_f64().ok_or_else(inexact)?
@@ -178,68 +190,14 @@ fn pointer(path: &str) -> String {
     }
 }
 
-/// `u` as a double, when the conversion loses nothing.
+/// `u` as a double, when the conversion loses nothing or `u` is the ES6 spelling of the
+/// double nearest to it.
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
-fn exact_f64_from_u64(u: u64) -> Option<f64> {
+fn f64_from_u64(u: u64) -> Option<f64> {
     let f = u as f64;
     // 2^64 itself is not a u64: a value that rounded up to it is inexact.
-    (f < 18_446_744_073_709_551_616.0 && f as u64 == u).then_some(f)
-}
-
-/// Writes a finite double as ES6 `Number.prototype.toString` does (ECMA-262 §7.1.12.1),
-/// which RFC 8785 §3.2.2.3 adopts.
-///
-/// Rust's `{:e}` formatting yields the shortest digit string that round-trips (the `k`
-/// digits `s` and exponent `n - 1` of the ECMAScript algorithm); only the layout differs.
-fn write_es6_number(out: &mut String, f: f64) {
-    if f == 0.0 {
-        out.push('0'); // both +0 and -0
-        return;
-    }
-    if f < 0.0 {
-        out.push('-');
-    }
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let k = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    let n = exp.parse::<i32>().unwrap_or(0) + 1;
-    layout_es6(out, &digits, k, n);
-}
-
-/// The layout step of ECMA-262 §7.1.12.1 for digits `s` (length `k`) and decimal point
-/// position `n` (value = 0.s × 10^n).
-fn layout_es6(out: &mut String, s: &str, k: i32, n: i32) {
-    let zeros = |count: i32| "0".repeat(usize::try_from(count).unwrap_or(0));
-    if k <= n && n <= 21 {
-        out.push_str(s);
-        out.push_str(&zeros(n - k));
-    } else if 0 < n && n <= 21 {
-        let (int, frac) = s.split_at(usize::try_from(n).unwrap_or(0));
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
-    } else if -6 < n && n <= 0 {
-        out.push_str("0.");
-        out.push_str(&zeros(-n));
-        out.push_str(s);
-    } else {
-        let (first, rest) = s.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        let e = n - 1;
-        let _ = write!(out, "e{}{}", if e < 0 { '-' } else { '+' }, e.unsigned_abs());
-    }
-}
-
-/// The ES6 string of a finite double (see [`write_es6_number`]).
-pub fn es6_number_string(f: f64) -> String {
-    let mut s = String::new();
-    write_es6_number(&mut s, f);
-    s
+    let exact = f < 18_446_744_073_709_551_616.0 && f as u64 == u;
+    (exact || es6_number_string(f) == u.to_string()).then_some(f)
 }
 
 #[cfg(test)]
@@ -274,15 +232,23 @@ mod tests {
     fn keys_sort_by_utf16_not_utf8() {
         // U+1F602 (surrogates D83D..) sorts before U+FB33 in UTF-16, after it in UTF-8.
         let v = json!({"\u{fb33}": 1, "\u{1f602}": 2});
-        assert_eq!(canonicalize(&v).unwrap(), "{\"\u{1f602}\":2,\"\u{fb33}\":1}");
+        assert_eq!(
+            canonicalize(&v).unwrap(),
+            "{\"\u{1f602}\":2,\"\u{fb33}\":1}"
+        );
     }
 
     #[test]
     fn integers_exact_or_refused() {
-        let ok = json!([9_007_199_254_740_992u64, -9_007_199_254_740_992i64, u64::MAX >> 11 << 11]);
+        let ok = json!([
+            9_007_199_254_740_992u64,
+            -9_007_199_254_740_992i64,
+            u64::MAX >> 11 << 11,
+            12_345_000_000_000_000_000u64,
+        ]);
         assert_eq!(
             canonicalize(&ok).unwrap(),
-            "[9007199254740992,-9007199254740992,18446744073709549568]"
+            "[9007199254740992,-9007199254740992,18446744073709550000,12345000000000000000]"
         );
     }
 
@@ -292,6 +258,7 @@ mod tests {
             (json!({"a": [1, 9_007_199_254_740_993u64]}), "`/a/1`"),
             (json!({"x/y": -9_007_199_254_740_993i64}), "`/x~1y`"),
             (json!(u64::MAX), "the document root"),
+            (json!(12_345_000_000_000_000_001u64), "the document root"),
         ];
         for (i, (v, path)) in cases.iter().enumerate() {
             match canonicalize(v) {

@@ -32,10 +32,18 @@ fn check_case(name: &str) {
     );
     let hex_want = String::from_utf8(read(&format!("outhex/{name}.txt"))).unwrap();
     let hex_want: String = hex_want.split_whitespace().collect();
-    assert_eq!(hex::encode(got.as_bytes()), hex_want, "{name}: outhex differs");
+    assert_eq!(
+        hex::encode(got.as_bytes()),
+        hex_want,
+        "{name}: outhex differs"
+    );
     // Canonicalizing the canonical form changes nothing.
     let again: Value = serde_json::from_str(&got).unwrap();
-    assert_eq!(jcs::canonicalize(&again).unwrap(), got, "{name}: not idempotent");
+    assert_eq!(
+        jcs::canonicalize(&again).unwrap(),
+        got,
+        "{name}: not idempotent"
+    );
 }
 
 #[test]
@@ -78,7 +86,11 @@ fn es6_number_samples() {
     let mut n = 0;
     for (i, line) in text.lines().filter(|l| !l.is_empty()).enumerate() {
         let (hex, want) = line.split_once(',').expect("hex,expected");
-        assert_eq!(jcs::es6_number_string(f64_from_hex(hex)), want, "TC{i} failed: {line}");
+        assert_eq!(
+            jcs::es6_number_string(f64_from_hex(hex)),
+            want,
+            "TC{i} failed: {line}"
+        );
         n += 1;
     }
     assert_eq!(n, 7);
@@ -100,7 +112,12 @@ impl Es6Inputs {
             .filter(|l| !l.starts_with('#') && !l.is_empty())
             .map(|l| u64::from_str_radix(l, 16).unwrap())
             .collect();
-        Self { statics, idx: 0, block: [0; 32], pending: Vec::new() }
+        Self {
+            statics,
+            idx: 0,
+            block: [0; 32],
+            pending: Vec::new(),
+        }
     }
 
     fn next_chained(&mut self) -> f64 {
@@ -137,43 +154,51 @@ impl Iterator for Es6Inputs {
     }
 }
 
-/// SHA-256 and byte count of the first `lines` lines `hex,expected\n` of the ES6 test file.
-fn es6_file_prefix_hash(lines: usize) -> (usize, String) {
-    let mut buf = String::new();
-    for f in Es6Inputs::new().take(lines) {
-        buf.push_str(&format!("{:x},{}\n", f.to_bits(), jcs::es6_number_string(f)));
-    }
-    (buf.len(), hex::encode(sha256(buf.as_bytes())))
-}
-
-fn check_es6_file(max_lines: usize) {
+/// The published (line count, byte count, SHA-256) of prefixes of the ES6 test file.
+fn published_prefixes() -> Vec<(usize, usize, String)> {
     let text = String::from_utf8(read("es6-testfile-hashes.csv")).unwrap();
-    let mut checked = 0;
-    for (i, line) in text.lines().enumerate() {
-        let parts: Vec<&str> = line.split(',').collect();
-        let lines: usize = parts[0].parse().unwrap();
-        if lines > max_lines {
-            continue;
-        }
-        let (bytes, hash) = es6_file_prefix_hash(lines);
-        assert_eq!(bytes.to_string(), parts[1], "TC{i} failed: byte count of {lines} lines");
-        assert_eq!(hash, parts[2], "TC{i} failed: SHA-256 of {lines} lines");
-        checked += 1;
+    text.lines()
+        .map(|line| {
+            let parts: Vec<&str> = line.split(',').collect();
+            (
+                parts[0].parse().unwrap(),
+                parts[1].parse().unwrap(),
+                parts[2].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The first 1,000,000 lines `hex,expected\n` of the 100-million-line ES6 file, compared by
+/// the SHA-256 of the prefixes its README publishes (1k, 10k, 100k and 1M lines).
+#[test]
+fn es6_testfile_first_million_lines() {
+    let prefixes = published_prefixes();
+    let max = prefixes.iter().map(|p| p.0).max().unwrap();
+    let mut buf = String::with_capacity(41_000_000);
+    let mut ends = Vec::with_capacity(max);
+    for f in Es6Inputs::new().take(max) {
+        buf.push_str(&format!(
+            "{:x},{}\n",
+            f.to_bits(),
+            jcs::es6_number_string(f)
+        ));
+        ends.push(buf.len());
     }
-    assert!(checked > 0);
-}
-
-/// The first 100,000 lines of the 100-million-line ES6 file, byte for byte (by hash).
-#[test]
-fn es6_testfile_first_100k_lines() {
-    check_es6_file(100_000);
-}
-
-/// The first 1,000,000 lines (slow in debug builds; run with `--ignored` or `--release`).
-#[test]
-#[ignore = "slow in debug builds"]
-fn es6_testfile_first_1m_lines() {
-    check_es6_file(1_000_000);
+    for (i, (lines, bytes, hash)) in prefixes.iter().enumerate() {
+        let prefix = &buf.as_bytes()[..ends[lines - 1]];
+        assert_eq!(
+            prefix.len(),
+            *bytes,
+            "TC{i} failed: byte count of {lines} lines"
+        );
+        assert_eq!(
+            &hex::encode(sha256(prefix)),
+            hash,
+            "TC{i} failed: SHA-256 of {lines} lines"
+        );
+    }
+    assert_eq!(prefixes.len(), 4);
 }
 
 #[test]
@@ -181,7 +206,9 @@ fn fail_inexact_integer() {
     let v: Value = serde_json::from_str(r#"{"n":9007199254740993}"#).unwrap();
     assert_eq!(
         jcs::canonicalize(&v),
-        Err(JcsError::InexactInteger { path: "`/n`".into() })
+        Err(JcsError::InexactInteger {
+            path: "`/n`".into()
+        })
     );
 }
 
@@ -193,7 +220,11 @@ fn to_canonical_vec_matches_canonicalize() {
         alpha: &'a str,
         mid: Vec<u32>,
     }
-    let r = Report { zeta: 1e-7, alpha: "x", mid: vec![3, 1] };
+    let r = Report {
+        zeta: 1e-7,
+        alpha: "x",
+        mid: vec![3, 1],
+    };
     let bytes = jcs::to_canonical_vec(&r).unwrap();
     assert_eq!(bytes, br#"{"alpha":"x","mid":[3,1],"zeta":1e-7}"#);
 }
