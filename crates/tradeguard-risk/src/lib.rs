@@ -56,6 +56,7 @@
 //! ```
 
 pub mod check;
+pub mod config;
 mod error;
 #[cfg(test)]
 mod fixtures;
