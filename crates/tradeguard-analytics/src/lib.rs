@@ -4,6 +4,11 @@
 //!   Sharpe, Sortino, Calmar, maximum drawdown) under stated [`Conventions`].
 //! - [`equity`]: an equity history with external flows ([`EquitySeries`]) and its
 //!   [`EquityReport`]; [`csv`] reads one from the strict `timestamp,value[,flow]` format.
+//! - [`ledger`] records (fills, orders, holdings snapshots, prices, flows, rebalances) give a
+//!   [`LedgerReport`] per profile, per exchange and overall ([`analyze_ledger`]): returns and
+//!   risk, volume, trades, fees, order success rate, portfolio value, concentration over time,
+//!   rebalancing frequency and correlation matrices between assets and between profiles.
+//! - [`AggregatedLedger`]: the same report from aggregates only, raw fills dropped.
 //!
 //! Money stays `rust_decimal::Decimal` up to the period returns; metrics are `f64`.
 //! Undefined metrics (too few periods, zero volatility, no drawdown) are `None` (JSON `null`),
@@ -23,21 +28,32 @@
 
 #![deny(missing_docs)]
 
+mod activity;
+mod aggregate;
 mod conventions;
 pub mod correlation;
 pub mod csv;
 mod drawdown;
 pub mod equity;
 mod error;
+pub mod ledger;
+mod portfolio;
 pub mod returns;
 mod stats;
 mod timestamp;
+mod valuation;
 
+pub use activity::{ActivityStats, OrderCounts};
+pub use aggregate::{AccountAggregate, AggregatedLedger, FillAggregates};
 pub use conventions::{CRYPTO_PERIODS_PER_YEAR, Conventions, ConventionsStatement};
 pub use correlation::{CorrelationMatrix, correlation_matrix};
 pub use csv::parse_equity_csv;
 pub use drawdown::{Drawdown, max_drawdown, wealth_index};
 pub use equity::{DrawdownDates, EquityPoint, EquityReport, EquitySeries, analyze_equity};
 pub use error::AnalyticsError;
+pub use portfolio::{
+    ConcentrationPoint, LedgerReport, RebalanceStats, ScopeReport, analyze_ledger,
+};
 pub use returns::{ReturnMetrics, ReturnSeries, return_metrics};
 pub use timestamp::{SECONDS_PER_YEAR, Timestamp};
+pub use valuation::{PriceBook, Scope};
