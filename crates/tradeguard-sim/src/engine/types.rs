@@ -209,9 +209,6 @@ pub enum EngineError {
     /// A post-only order would have taken liquidity.
     #[error("post-only order would take liquidity")]
     PostOnlyWouldTake,
-    /// A fill-or-kill order could not fill entirely.
-    #[error("fill-or-kill order could not fill entirely")]
-    FokUnfilled,
     /// No order with that id or client id for this account.
     #[error("unknown order")]
     UnknownOrder,
