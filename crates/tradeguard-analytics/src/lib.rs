@@ -9,6 +9,8 @@
 //!   risk, volume, trades, fees, order success rate, portfolio value, concentration over time,
 //!   rebalancing frequency and correlation matrices between assets and between profiles.
 //! - [`AggregatedLedger`]: the same report from aggregates only, raw fills dropped.
+//! - [`signed`]: reports as RFC 8785 canonical JSON with a detached Ed25519 signature, bound
+//!   to an audit checkpoint ([`sign_report`], [`verify_report`]).
 //!
 //! Money stays `rust_decimal::Decimal` up to the period returns; metrics are `f64`.
 //! Undefined metrics (too few periods, zero volatility, no drawdown) are `None` (JSON `null`),
@@ -39,7 +41,9 @@ mod error;
 pub mod ledger;
 mod portfolio;
 pub mod returns;
+pub mod signed;
 mod stats;
+mod strict_json;
 mod timestamp;
 mod valuation;
 
@@ -55,5 +59,9 @@ pub use portfolio::{
     ConcentrationPoint, LedgerReport, RebalanceStats, ScopeReport, analyze_ledger,
 };
 pub use returns::{ReturnMetrics, ReturnSeries, return_metrics};
+pub use signed::{
+    CheckpointRef, REPORT_FORMAT, Report, ReportBody, ReportError, ReportFormat, SignedReport,
+    sign_report, verify_report,
+};
 pub use timestamp::{SECONDS_PER_YEAR, Timestamp};
 pub use valuation::{PriceBook, Scope};

@@ -259,3 +259,21 @@ proptest! {
         prop_assert_eq!(agg.report(&Conventions::default()).unwrap(), raw);
     }
 }
+
+#[test]
+fn ledger_report_survives_signing_and_verification() {
+    use tradeguard_analytics::{
+        CheckpointRef, Report, ReportBody, ReportFormat, sign_report, verify_report,
+    };
+    let report = Report {
+        format: ReportFormat,
+        generated_at: t(4),
+        checkpoint: CheckpointRef::new("tradeguard.test/audit", 42, [1u8; 32]).unwrap(),
+        body: ReportBody::Ledger(Box::new(
+            analyze_ledger(&scenario(), &Conventions::default()).unwrap(),
+        )),
+    };
+    let key = tradeguard_crypto::sign::Ed25519SigningKey::from_seed(&[9u8; 32]).unwrap();
+    let file = sign_report(&report, &key).unwrap();
+    assert_eq!(verify_report(&file, &key.verifying_key()).unwrap(), report);
+}
