@@ -19,9 +19,17 @@ struct Cli {
 /// Every subcommand. Each area keeps its arguments and handler in `cmd/<area>.rs`.
 #[derive(Subcommand)]
 enum Command {
+    /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
+    Sim(cmd::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let result = match cli.command {
+        Command::Sim(args) => cmd::sim::run(args),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::from(1)
+    })
 }

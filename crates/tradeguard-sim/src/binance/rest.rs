@@ -35,6 +35,7 @@ enum Ep {
     MyTrades,
     RateLimitOrder,
     ApiRestrictions,
+    MarginPairs,
 }
 
 fn route(method: &str, path: &str) -> Option<Ep> {
@@ -52,6 +53,9 @@ fn route(method: &str, path: &str) -> Option<Ep> {
         ("GET", "/api/v3/myTrades") => Ep::MyTrades,
         ("GET", "/api/v3/rateLimit/order") => Ep::RateLimitOrder,
         ("GET", "/sapi/v1/account/apiRestrictions") => Ep::ApiRestrictions,
+        ("GET", "/sapi/v1/margin/allPairs" | "/sapi/v1/margin/isolated/allPairs") => {
+            Ep::MarginPairs
+        }
         _ => return None,
     })
 }
@@ -60,7 +64,7 @@ fn route(method: &str, path: &str) -> Option<Ep> {
 /// are charged 1 afterwards).
 fn weight(ep: Ep, pairs: &Pairs) -> u32 {
     match ep {
-        Ep::Ping | Ep::Time | Ep::ApiRestrictions => 1,
+        Ep::Ping | Ep::Time | Ep::ApiRestrictions | Ep::MarginPairs => 1,
         Ep::NewOrder | Ep::CancelOrder => 0,
         Ep::TestOrder => 1,
         Ep::ExchangeInfo | Ep::Account | Ep::AllOrders => 20,
@@ -182,6 +186,8 @@ fn run(st: &BinanceState, req: &Req, ep: Ep, pairs: &Pairs, fault: Option<Fault>
         Ep::MyTrades => plain(my_trades(st, &signed, pairs)?),
         Ep::RateLimitOrder => plain(rate_limit_order(st, &signed, now)),
         Ep::ApiRestrictions => plain(api_restrictions(&signed, now)),
+        // The simulator trades spot only: no margin pairs.
+        Ep::MarginPairs => plain(json!([])),
         Ep::Ping | Ep::Time | Ep::ExchangeInfo => plain(public(st, ep, now)),
     }
 }

@@ -151,3 +151,48 @@ pub(crate) fn product(m: &MarketSpec, mid: Decimal) -> Value {
         "product_venue": "CBE", "approximate_quote_24h_volume": "0",
     })
 }
+
+/// The public Coinbase App v2 reference data ccxt loads with the markets: `currencies`,
+/// `currencies/crypto`, `exchange-rates` (quoted in USD, from the simulator's mids).
+pub(crate) fn app_v2(engine: &crate::engine::Engine, path: &str) -> Option<Value> {
+    let mut assets: Vec<(String, bool)> = engine
+        .markets()
+        .flat_map(|m| [(m.base.clone(), false), (m.quote.clone(), true)])
+        .collect();
+    assets.sort();
+    assets.dedup();
+    match path {
+        "currencies" => {
+            let fiat: Vec<Value> = assets
+                .iter()
+                .filter(|(_, f)| *f)
+                .map(|(c, _)| json!({"id": c, "name": c, "min_size": "0.01"}))
+                .collect();
+            Some(json!({ "data": fiat }))
+        }
+        "currencies/crypto" => {
+            let crypto: Vec<Value> = assets
+                .iter()
+                .filter(|(_, f)| !*f)
+                .enumerate()
+                .map(|(i, (c, _))| json!({"asset_id": uuid_for(ACCOUNT_SALT ^ 0xff, i as u64), "code": c, "name": c,
+                    "color": "#000000", "sort_index": i, "exponent": 8, "type": "crypto", "address_regex": ""}))
+                .collect();
+            Some(json!({ "data": crypto }))
+        }
+        "exchange-rates" => {
+            let mut rates = serde_json::Map::new();
+            rates.insert("USD".into(), json!("1"));
+            for m in engine.markets().filter(|m| m.quote == "USD") {
+                if let Some((_, _, mid)) = engine.top(&m.id).filter(|t| !t.2.is_zero()) {
+                    rates.insert(
+                        m.base.clone(),
+                        json!((Decimal::ONE / mid).round_dp(12).to_string()),
+                    );
+                }
+            }
+            Some(json!({"data": {"currency": "USD", "rates": rates}}))
+        }
+        _ => None,
+    }
+}

@@ -36,15 +36,25 @@ pub(crate) async fn handle(State(st): State<Arc<CoinbaseState>>, request: Reques
         Ok(r) => r,
         Err(resp) => return resp,
     };
+    let now = st.core.now_ms();
+    if let Some(v2) = req.path.strip_prefix("/v2/") {
+        let answer = match st.limiter().public(req.ip(), now) {
+            Ok(_) => {
+                super::model::app_v2(&st.core.engine(), v2).ok_or_else(|| not_found("unknown path"))
+            }
+            Err(_) => Err(rate_limited()),
+        };
+        return reply(answer, None);
+    }
     let Some(rest) = req.path.strip_prefix(PREFIX).map(str::to_owned) else {
         return reply(Err(not_found("unknown path")), None);
     };
     let segs: Vec<&str> = rest.split('/').collect();
     let method = req.method.as_str().to_owned();
-    let now = st.core.now_ms();
     if method == "GET" && matches!(segs.as_slice(), ["time"] | ["market", "products", ..]) {
+        let spot = param(&req.query_pairs(), "product_type").is_none_or(|t| t == "SPOT");
         let answer = match st.limiter().public(req.ip(), now) {
-            Ok(_) => public(&st, &segs),
+            Ok(_) => public(&st, &segs, spot),
             Err(_) => Err(rate_limited()),
         };
         return reply(answer, None);
@@ -84,14 +94,14 @@ fn products(st: &CoinbaseState) -> Vec<Value> {
         .collect()
 }
 
-fn public(st: &CoinbaseState, segs: &[&str]) -> Answer {
+fn public(st: &CoinbaseState, segs: &[&str], spot: bool) -> Answer {
     let now = st.core.now_ms();
     match segs {
         ["time"] => Ok(
             json!({"iso": crate::timefmt::iso8601(now), "epochSeconds": (now / 1000).to_string(), "epochMillis": now.to_string()}),
         ),
         ["market", "products"] => {
-            let list = products(st);
+            let list = if spot { products(st) } else { Vec::new() };
             Ok(json!({"products": list, "num_products": list.len()}))
         }
         ["market", "products", id] => products(st)

@@ -1,1 +1,3 @@
 //! Subcommand handlers, one module per area.
+
+pub mod sim;
