@@ -55,6 +55,7 @@
 //! # }
 //! ```
 
+pub mod backtest;
 pub mod check;
 pub mod config;
 mod error;

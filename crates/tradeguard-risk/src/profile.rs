@@ -132,6 +132,17 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The strategy's configuration name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Threshold => "threshold",
+            Self::TimeBased { .. } => "time_based",
+            Self::RiskAdjusted { .. } => "risk_adjusted",
+            Self::VolatilityTarget { .. } => "volatility_target",
+            Self::Momentum { .. } => "momentum",
+        }
+    }
+
     /// The number of observations this strategy needs, if it uses market statistics.
     pub fn lookback(&self) -> Option<usize> {
         match *self {

@@ -155,6 +155,35 @@ pub enum Rejection {
     ValuationOverflow,
 }
 
+impl Rejection {
+    /// A stable snake_case code for the check that failed (for APIs, logs and counters).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TradingState { .. } => "trading_state",
+            Self::DailyLossLimit { .. } => "daily_loss_limit",
+            Self::MaxDrawdown { .. } => "max_drawdown",
+            Self::WrongProfile { .. } => "wrong_profile",
+            Self::QuoteMismatch { .. } => "quote_mismatch",
+            Self::NotInAssetSet { .. } => "not_in_asset_set",
+            Self::ExcludedAsset { .. } => "excluded_asset",
+            Self::MissingPrice { .. } => "missing_price",
+            Self::UnknownInstrument { .. } => "unknown_instrument",
+            Self::PricePrecision { .. } => "price_precision",
+            Self::QuantityPrecision { .. } => "quantity_precision",
+            Self::BelowMinQuantity { .. } => "below_min_quantity",
+            Self::BelowMinNotional { .. } => "below_min_notional",
+            Self::MaxNotional { .. } => "max_notional",
+            Self::MaxPosition { .. } => "max_position",
+            Self::PriceBand { .. } => "price_band",
+            Self::InsufficientBalance { .. } => "insufficient_balance",
+            Self::OrderRate { .. } => "order_rate",
+            Self::Concentration { .. } => "concentration",
+            Self::CategoryCap { .. } => "category_cap",
+            Self::ValuationOverflow => "valuation_overflow",
+        }
+    }
+}
+
 fn pct(x: Decimal) -> Decimal {
     (x * Decimal::ONE_HUNDRED).round_dp(2)
 }

@@ -116,6 +116,16 @@ impl RiskConfig {
         self.profiles.iter().find(|p| p.id == *id)
     }
 
+    /// Every asset some profile targets, sorted, once each.
+    pub fn assets(&self) -> Vec<crate::ids::Asset> {
+        let set: std::collections::BTreeSet<_> = self
+            .profiles
+            .iter()
+            .flat_map(|p| p.targets.keys().cloned())
+            .collect();
+        set.into_iter().collect()
+    }
+
     /// The randomization factor in force for `profile` (0 when randomization is disabled).
     pub fn randomization(&self, profile: &Profile) -> Decimal {
         if self.rebalancing.randomization_enabled {

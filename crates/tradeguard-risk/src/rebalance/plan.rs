@@ -60,6 +60,21 @@ pub enum SkipReason {
     InvalidOrder,
 }
 
+impl SkipReason {
+    /// A stable snake_case code for the reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BelowExchangeMinimum => "below_exchange_minimum",
+            Self::FeeExceedsBenefit => "fee_exceeds_benefit",
+            Self::NoPrice => "no_price",
+            Self::NoInstrument => "no_instrument",
+            Self::InsufficientBalance => "insufficient_balance",
+            Self::Refused(_) => "refused",
+            Self::InvalidOrder => "invalid_order",
+        }
+    }
+}
+
 /// A trade left out of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -98,10 +113,14 @@ impl RebalancePlan {
     }
 }
 
-/// How far under each cap plans aim, so that fees cannot push a fill over it: twice the fee
-/// rate plus 0.1%, as a fraction of the cap.
+/// Relative headroom plans leave under every cap, so that ordinary price moves do not push a
+/// freshly rebalanced weight straight back over the cap (which triggers a rebalance at once).
+pub const DRIFT_HEADROOM: Decimal = Decimal::from_parts(5, 0, 0, false, 2);
+
+/// How far under each cap plans aim, as a fraction of the cap: the [`DRIFT_HEADROOM`], plus
+/// twice the fee rate and 0.1% so that the fees of a plan cannot push a fill over a cap.
 pub fn cap_margin(market: &Market) -> Decimal {
-    market.fee_rate() * Decimal::TWO + Decimal::new(1, 3)
+    DRIFT_HEADROOM + market.fee_rate() * Decimal::TWO + Decimal::new(1, 3)
 }
 
 /// Computes a plan. Randomness (targets, client order ids) comes from `rng`: pass the

@@ -10,6 +10,7 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
 use super::targets::Targets;
 use crate::ids::{Asset, Timestamp};
+use crate::limits::PortfolioLimits;
 use crate::market::Valuation;
 use crate::profile::{Profile, Strategy};
 
@@ -27,6 +28,20 @@ pub enum Trigger {
     },
     /// The time-based period passed.
     Period,
+    /// An asset drifted above the concentration cap.
+    OverConcentration {
+        /// The asset.
+        asset: Asset,
+        /// Its weight.
+        weight: Decimal,
+    },
+    /// A category drifted above its cap.
+    OverCategoryCap {
+        /// The category.
+        category: String,
+        /// Its combined weight.
+        weight: Decimal,
+    },
 }
 
 /// A profile's rebalancing schedule. The caller keeps one per profile and calls
@@ -75,11 +90,22 @@ impl RebalanceSchedule {
         self.period
     }
 
-    /// Whether `profile`, valued as `valuation`, should rebalance at `now`.
-    pub fn due(&self, profile: &Profile, valuation: &Valuation, now: Timestamp) -> Option<Trigger> {
+    /// Whether `profile`, valued as `valuation`, should rebalance at `now`. A weight that
+    /// drifted above a cap triggers a rebalance whatever the strategy, so the portfolio never
+    /// stays over-concentrated.
+    pub fn due(
+        &self,
+        profile: &Profile,
+        limits: &PortfolioLimits,
+        valuation: &Valuation,
+        now: Timestamp,
+    ) -> Option<Trigger> {
         let Some(last) = self.last else {
             return Some(Trigger::First);
         };
+        if let Some(trigger) = over_cap(profile, limits, valuation) {
+            return Some(trigger);
+        }
         if let Strategy::TimeBased { .. } = profile.strategy {
             let period = self.period.unwrap_or(Duration::ZERO);
             return (now.since(last) >= period).then_some(Trigger::Period);
@@ -119,6 +145,27 @@ impl RebalanceSchedule {
     }
 }
 
+/// The first asset (then category) of `profile` whose weight is above its cap.
+fn over_cap(profile: &Profile, limits: &PortfolioLimits, v: &Valuation) -> Option<Trigger> {
+    let weights = profile.targets.keys().map(|a| (a, v.weight(a)));
+    if let Some((asset, weight)) = weights.clone().find(|(_, w)| *w > limits.max_concentration) {
+        return Some(Trigger::OverConcentration {
+            asset: asset.clone(),
+            weight,
+        });
+    }
+    limits
+        .category_weights(weights)
+        .into_iter()
+        .find_map(|(category, weight)| {
+            let cap = limits.category_caps.get(category)?;
+            (weight > *cap).then(|| Trigger::OverCategoryCap {
+                category: category.to_owned(),
+                weight,
+            })
+        })
+}
+
 impl Default for RebalanceSchedule {
     fn default() -> Self {
         Self::new()
@@ -135,14 +182,15 @@ mod tests {
     fn drift_and_period_triggers() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
         let v = portfolio().value(&market()).unwrap(); // BTC 20%, ETH 15%, SOL 10%, USDC 5%
+        let l = PortfolioLimits::default();
         let mut p = profile();
         let mut s = RebalanceSchedule::new();
         let t0 = Timestamp::from_secs(1_000_000);
-        assert_eq!(s.due(&p, &v, t0), Some(Trigger::First));
+        assert_eq!(s.due(&p, &l, &v, t0), Some(Trigger::First));
         s.record(&p, p.targets.clone(), t0, Decimal::ZERO, &mut rng);
         // USDC is 20 points under its 25% target; moderate threshold is 5%.
         assert_eq!(
-            s.due(&p, &v, t0),
+            s.due(&p, &l, &v, t0),
             Some(Trigger::Drift {
                 asset: a("USDC"),
                 deviation: d("0.20")
@@ -158,17 +206,38 @@ mod tests {
         .map(|(k, w)| (a(k), d(w)))
         .collect();
         s.record(&p, close, t0, Decimal::ZERO, &mut rng);
-        assert_eq!(s.due(&p, &v, t0), None);
+        assert_eq!(s.due(&p, &l, &v, t0), None);
 
         p.strategy = Strategy::TimeBased {
             period: Duration::from_secs(3600),
         };
         s.record(&p, p.targets.clone(), t0, Decimal::ZERO, &mut rng);
-        assert_eq!(s.due(&p, &v, t0.plus(Duration::from_secs(3599))), None);
+        assert_eq!(s.due(&p, &l, &v, t0.plus(Duration::from_secs(3599))), None);
         assert_eq!(
-            s.due(&p, &v, t0.plus(Duration::from_secs(3600))),
+            s.due(&p, &l, &v, t0.plus(Duration::from_secs(3600))),
             Some(Trigger::Period)
         );
+
+        let tight = PortfolioLimits {
+            max_concentration: d("0.19"),
+            ..PortfolioLimits::default()
+        };
+        let want = Trigger::OverConcentration {
+            asset: a("BTC"),
+            weight: d("0.2"),
+        };
+        assert_eq!(
+            s.due(&p, &tight, &v, t0),
+            Some(want),
+            "over the cap, even before the period"
+        );
+        let mut caps = PortfolioLimits::default();
+        caps.category_caps.insert("large_cap".into(), d("0.3"));
+        let want = Trigger::OverCategoryCap {
+            category: "large_cap".into(),
+            weight: d("0.35"),
+        };
+        assert_eq!(s.due(&p, &caps, &v, t0), Some(want));
     }
 
     #[test]

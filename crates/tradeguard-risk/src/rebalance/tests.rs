@@ -94,7 +94,10 @@ fn over_concentrated_asset_is_sold_first() {
 
 #[test]
 fn fail_small_or_unprofitable_trades_are_skipped() {
-    let p = profile();
+    let mut p = profile();
+    for (asset, w) in [("BTC", "0.18"), ("ETH", "0.18"), ("USDC", "0.2")] {
+        p.targets.insert(a(asset), d(w));
+    }
     let mut m = market();
     let port = portfolio();
     m.set_instrument(
@@ -110,12 +113,12 @@ fn fail_small_or_unprofitable_trades_are_skipped() {
     assert_eq!(sol.reason, SkipReason::BelowExchangeMinimum);
 
     // Exactly on target except a drift smaller than the fee rate.
-    let mut on_target = Portfolio::with_cash(d("25000")).unwrap();
+    let mut on_target = Portfolio::with_cash(d("34000")).unwrap();
     for (asset, qty) in [
-        ("BTC", "0.4"),
-        ("ETH", "8"),
+        ("BTC", "0.36"),
+        ("ETH", "7.2"),
         ("SOL", "100.05"),
-        ("USDC", "25000"),
+        ("USDC", "20000"),
     ] {
         on_target
             .set_holding(
