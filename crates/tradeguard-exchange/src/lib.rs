@@ -25,17 +25,27 @@
 #![deny(missing_docs)]
 
 pub mod binance;
+pub mod breaker;
 pub mod clock;
 pub mod coinbase;
 pub mod coinbase_exchange;
+pub mod config;
 pub mod credentials;
 mod error;
 mod exchange;
+pub mod http;
+mod hub;
 pub mod kraken;
 pub mod model;
 mod pem;
+mod pipeline;
+pub mod ratelimit;
+pub mod retry;
+mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::ConnectorConfig;
 pub use credentials::{ApiCredential, InMemorySecretSource, SecretSource};
 pub use error::{ExchangeError, ModelError, Reaction, RejectKind};
 pub use exchange::Exchange;
+pub use hub::ConnectorHub;
