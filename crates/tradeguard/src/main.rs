@@ -19,6 +19,10 @@ struct Cli {
 /// Every subcommand. Each area keeps its arguments and handler in `cmd/<area>.rs`.
 #[derive(Subcommand)]
 enum Command {
+    /// Performance metrics of an equity history (CSV) or a ledger (JSON), as a table or JSON.
+    Analytics(cmd::analytics::AnalyticsArgs),
+    /// Signed analytics reports: `report verify FILE [--key PUBKEY]`.
+    Report(cmd::analytics::ReportArgs),
     /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
     Sim(cmd::sim::SimArgs),
 }
@@ -26,6 +30,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Analytics(args) => cmd::analytics::run(args),
+        Command::Report(args) => cmd::analytics::run_report(args),
         Command::Sim(args) => cmd::sim::run(args),
     };
     result.unwrap_or_else(|err| {

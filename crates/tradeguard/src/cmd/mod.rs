@@ -1,3 +1,4 @@
 //! Subcommand handlers, one module per area.
 
+pub mod analytics;
 pub mod sim;
