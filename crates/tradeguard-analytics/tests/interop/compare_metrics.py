@@ -163,7 +163,7 @@ def compare_binary(binary: str, out: Path, cases: list[dict]) -> tuple[int, list
     compared, failures = 0, []
     for case in cases:
         cmd = [binary, "analytics", "--equity", str(out / case["csv"]), "--json",
-               "--periods-per-year", str(PERIODS), "--risk-free-rate", repr(case["rf"])]
+               "--periods-per-year", str(PERIODS), "--risk-free-rate", repr(case["risk_free_rate_annual"])]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             failures.append(f"{case['name']}: exit {proc.returncode}: {proc.stderr.strip()}")
