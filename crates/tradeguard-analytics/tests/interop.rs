@@ -83,6 +83,14 @@ fn metrics_agree_with_empyrical_and_quantstats() {
         eprintln!("SKIPPED: set TRADEGUARD_INTEROP_DIR (see tests/interop/README.md)");
         return;
     };
+    // A relative directory is taken from the workspace root (cargo runs tests in the crate).
+    let dir = if dir.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir)
+    } else {
+        dir
+    };
     let doc: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("expected.json")).expect("read expected.json"),
     )
