@@ -14,7 +14,7 @@ use axum::response::Response;
 use tradeguard_exchange::model::{AccountId, ExchangeId, UnixMillis};
 use tradeguard_exchange::{ConnectorConfig, ConnectorHub, ManualClock};
 
-/// A fixed test time: 2026-11-22T... (1795386067000 ms).
+/// A fixed test time: 2026-11-22T22:21:07Z (1795386067000 ms).
 pub const T0: UnixMillis = UnixMillis(1_795_386_067_000);
 
 /// One request as the server saw it.
