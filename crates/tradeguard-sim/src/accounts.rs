@@ -267,6 +267,48 @@ pub(crate) fn generate(
     Ok((credential, record))
 }
 
+/// Registers an HMAC key whose secret the caller already has (e.g. an exchange's documented
+/// example key), in the venue's secret format: Binance the ASCII secret, Coinbase Exchange and
+/// Kraken the base64 secret.
+pub(crate) fn import_hmac(
+    venue: Venue,
+    account: AccountId,
+    api_key: &str,
+    secret: &SecretString,
+    passphrase: Option<&SecretString>,
+    permissions: Permissions,
+) -> Result<KeyRecord, SimError> {
+    let key = match venue {
+        Venue::Binance => SecretBytes::from_slice(secret.expose_secret().as_bytes()),
+        Venue::CoinbaseExchange | Venue::Kraken => SecretBytes::new(
+            STANDARD
+                .decode(secret.expose_secret())
+                .map_err(|_| SimError::KeyGeneration("secret is not base64"))?,
+        ),
+        Venue::Coinbase => {
+            return Err(SimError::UnsupportedScheme {
+                venue,
+                scheme: "HMAC",
+            });
+        }
+    };
+    let passphrase = match passphrase {
+        Some(p) => {
+            let salt = random_bytes::<16>()?;
+            Some((salt, sha256_parts(&[&salt, p.expose_secret().as_bytes()])))
+        }
+        None => None,
+    };
+    Ok(KeyRecord {
+        api_key: api_key.to_owned(),
+        account,
+        verifier: Verifier::Hmac(key),
+        permissions,
+        ip_allowlist: Vec::new(),
+        passphrase,
+    })
+}
+
 fn scheme_name(s: KeyScheme) -> &'static str {
     match s {
         KeyScheme::Hmac => "HMAC",

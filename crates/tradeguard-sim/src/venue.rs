@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 
-use crate::accounts::{self, KeySpec, KeyStore, SimCredential};
+use tradeguard_crypto::secret::SecretString;
+
+use crate::accounts::{self, KeySpec, KeyStore, Permissions, SimCredential};
 use crate::clock::Clock;
 use crate::engine::{AccountId, Balance, Engine, Fill, Order};
 use crate::faults::{Fault, FaultConfig, FaultInjector, FaultStats};
@@ -131,6 +133,32 @@ impl VenueHandle {
         spec: &KeySpec,
     ) -> Result<SimCredential, SimError> {
         self.core.create_key(account, spec)
+    }
+
+    /// Registers an HMAC key with a known secret on `account` (Binance: the ASCII secret;
+    /// Coinbase Exchange and Kraken: the base64 secret), for replaying documented examples.
+    pub fn import_hmac_key(
+        &self,
+        account: AccountId,
+        api_key: &str,
+        secret: &SecretString,
+        passphrase: Option<&SecretString>,
+        permissions: Permissions,
+    ) -> Result<(), SimError> {
+        let record = accounts::import_hmac(
+            self.core.venue,
+            account,
+            api_key,
+            secret,
+            passphrase,
+            permissions,
+        )?;
+        self.core
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(record);
+        Ok(())
     }
 
     /// Replaces the fault configuration (and restarts its seeded stream).
