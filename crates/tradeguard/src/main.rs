@@ -25,6 +25,10 @@ enum Command {
     Report(cmd::analytics::ReportArgs),
     /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
     Sim(cmd::sim::SimArgs),
+    /// Risk configuration: `config check FILE` validates it and lists every conflict.
+    Config(cmd::risk::ConfigArgs),
+    /// Run risk profiles over a price history (CSV or simulated) and print what happened.
+    Backtest(cmd::risk::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,8 @@ fn main() -> ExitCode {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
         Command::Sim(args) => cmd::sim::run(args),
+        Command::Config(args) => cmd::risk::run_config(args),
+        Command::Backtest(args) => cmd::risk::run_backtest(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

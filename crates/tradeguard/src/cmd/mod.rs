@@ -1,4 +1,5 @@
 //! Subcommand handlers, one module per area.
 
 pub mod analytics;
+pub mod risk;
 pub mod sim;
