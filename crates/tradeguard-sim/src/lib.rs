@@ -12,15 +12,42 @@
 //! each hold `sign.rs` (verification), `rest.rs` (routes), `model.rs` (wire JSON) and
 //! `limits.rs` (rate limits).
 //!
+//! # Running them in-process (tests)
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), tradeguard_sim::SimError> {
-//! use tradeguard_sim::{SimConfig, Venue};
+//! use tradeguard_sim::{FaultConfig, KeySpec, Permissions, SimConfig, Venue};
 //!
+//! // base_port 0: each venue on a free loopback port.
 //! let sim = tradeguard_sim::start(SimConfig::default()).await?;
-//! let binance = sim.keys().get(Venue::Binance);
+//! let binance = sim.keys().get(Venue::Binance); // funded account, trading key
 //! println!("{} key {}", binance.base_url, binance.api_key);
+//!
+//! // A key that can withdraw, on a second funded account, for the refusal test.
+//! let risky = KeySpec { permissions: Permissions::dangerous_withdraw(), ..KeySpec::trading(Venue::Kraken) };
+//! let kraken_withdraw = sim.venue(Venue::Kraken).funded_key(&risky)?;
+//!
+//! // 10 % of requests faulted, reproducibly; the exchange's own records for reconciliation.
+//! sim.venue(Venue::Binance).set_faults(FaultConfig::uniform(42, 0.10));
+//! let truth = sim.venue(Venue::Binance).orders(binance.account);
+//! # let _ = (kraken_withdraw, truth);
 //! sim.shutdown().await;
 //! # Ok(()) }
+//! ```
+//!
+//! Time comes from [`SimConfig::clock`]: a [`ManualClock`] makes stale-timestamp, JWT-expiry
+//! and rate-limit tests deterministic.
+//!
+//! # Standalone and with ccxt
+//!
+//! `tradeguard sim --port 7701 --keys-out keys.json` serves Binance on 7701, Coinbase Advanced
+//! Trade on 7702, Coinbase Exchange on 7703 and Kraken on 7704. The ccxt interop test runs
+//! Python ccxt against all four:
+//!
+//! ```text
+//! pip install ccxt==4.5.90
+//! cargo build -p tradeguard
+//! python3 crates/tradeguard-sim/tests/interop/ccxt_interop.py --bin target/debug/tradeguard
 //! ```
 
 #![deny(missing_docs)]
@@ -43,9 +70,14 @@ mod timefmt;
 mod venue;
 
 pub use accounts::{KeyScheme, KeySpec, Permissions, SimCredential};
+pub use binance::limits::BinanceLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use coinbase::limits::CoinbaseLimits;
+pub use coinbase_exchange::limits::CoinbaseExchangeLimits;
+pub use engine::{AccountId, Balance, Fill, Order, OrderStatus};
 pub use error::SimError;
 pub use faults::{Fault, FaultConfig, FaultStats};
+pub use kraken::limits::KrakenLimits;
 pub use sim::{Sim, SimConfig, SimKeys, default_funding, start};
 pub use venue::VenueHandle;
 

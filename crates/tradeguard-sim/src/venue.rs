@@ -126,6 +126,13 @@ impl VenueHandle {
         self.core.engine().open_account(funding)
     }
 
+    /// Opens an account with the venue's default funding ([`crate::default_funding`]) and
+    /// issues a key of `spec` on it.
+    pub fn funded_key(&self, spec: &KeySpec) -> Result<SimCredential, SimError> {
+        let account = self.open_account(&crate::default_funding(self.core.venue));
+        self.create_key(account, spec)
+    }
+
     /// Issues a new key on `account`.
     pub fn create_key(
         &self,

@@ -285,3 +285,37 @@ async fn weight_limit_gives_429_then_418_with_retry_after() {
     assert_eq!(statuses[5].0, 418);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn fail_ip_restricted_key_from_another_ip() {
+    let (sim, _) = start(SimConfig::default()).await;
+    let h = sim.venue(Venue::Binance);
+    let allow = |ip: &str| KeySpec {
+        ip_allowlist: vec![ip.parse().unwrap()],
+        ..KeySpec::trading(Venue::Binance)
+    };
+    let elsewhere = h.funded_key(&allow("10.1.2.3")).unwrap();
+    let here = h.funded_key(&allow("127.0.0.1")).unwrap();
+    assert_ne!(
+        elsewhere.account,
+        sim.keys().get(Venue::Binance).account,
+        "a new funded account"
+    );
+    let a = binance_get(
+        &elsewhere,
+        "/api/v3/account",
+        &ts(),
+        &binance_hmac(elsewhere.api_secret.expose_secret(), &ts()),
+    )
+    .await;
+    assert_eq!((a.status, a.body["code"].as_i64()), (401, Some(-2015)));
+    let r = binance_get(
+        &here,
+        "/sapi/v1/account/apiRestrictions",
+        &ts(),
+        &binance_hmac(here.api_secret.expose_secret(), &ts()),
+    )
+    .await;
+    assert_eq!(r.body["ipRestrict"], true, "{}", r.body);
+    sim.shutdown().await;
+}
