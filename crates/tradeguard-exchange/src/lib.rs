@@ -36,6 +36,7 @@ mod exchange;
 pub mod http;
 mod hub;
 pub mod kraken;
+pub mod ledger;
 pub mod model;
 mod pem;
 mod pipeline;
