@@ -39,6 +39,7 @@ pub mod kraken;
 pub mod ledger;
 pub mod model;
 mod pem;
+pub mod permissions;
 mod pipeline;
 pub mod ratelimit;
 pub mod retry;
