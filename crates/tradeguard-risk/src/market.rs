@@ -230,7 +230,7 @@ impl Portfolio {
     }
 
     /// Values every holding at the market's last prices.
-    pub fn value(&self, market: &Market) -> Result<Valuation, ValuationError> {
+    pub fn value(&self, market: &Market) -> Result<Valuation<'_>, ValuationError> {
         let mut values = BTreeMap::new();
         let mut total = self.cash.total();
         for (asset, bal) in &self.holdings {
@@ -245,7 +245,7 @@ impl Portfolio {
                 .checked_mul(price)
                 .ok_or(ValuationError::Overflow)?;
             total = total.checked_add(v).ok_or(ValuationError::Overflow)?;
-            values.insert(asset.clone(), v);
+            values.insert(asset, v);
         }
         Ok(Valuation {
             values,
@@ -295,18 +295,18 @@ pub enum ValuationError {
     Overflow,
 }
 
-/// A portfolio valued in the quote asset.
+/// A portfolio valued in the quote asset (borrowing the portfolio's asset codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Valuation {
+pub struct Valuation<'a> {
     /// Value of each non-cash holding.
-    pub values: BTreeMap<Asset, Decimal>,
+    pub values: BTreeMap<&'a Asset, Decimal>,
     /// Quote-asset cash (free plus locked).
     pub cash: Decimal,
     /// Cash plus every holding.
     pub total: Decimal,
 }
 
-impl Valuation {
+impl Valuation<'_> {
     /// The value of `asset` (zero when not held).
     pub fn value(&self, asset: &Asset) -> Decimal {
         self.values.get(asset).copied().unwrap_or_default()

@@ -246,6 +246,7 @@ impl<'a> Runner<'a> {
         for s in &plan.skipped {
             *self.metrics.skipped.entry(s.reason.code()).or_default() += 1;
         }
+        let value = v.total;
         let traded = self.submit(plan.orders, now, market, limits);
         if traded > Decimal::ZERO {
             self.schedule.record(
@@ -255,7 +256,7 @@ impl<'a> Runner<'a> {
                 self.randomization,
                 &mut self.rng,
             );
-            self.metrics.rebalanced(now, traded, v.total);
+            self.metrics.rebalanced(now, traded, value);
         }
         Ok(())
     }

@@ -90,12 +90,12 @@ impl Metrics {
     }
 
     /// Records the valuation at one step.
-    pub fn observe(&mut self, v: &Valuation, _now: Timestamp) {
+    pub fn observe(&mut self, v: &Valuation<'_>, _now: Timestamp) {
         for asset in v.values.keys() {
             let w = v.weight(asset);
             if w > self.max_concentration {
                 self.max_concentration = w;
-                self.max_concentration_asset = Some(asset.clone());
+                self.max_concentration_asset = Some((*asset).clone());
             }
         }
         let value = v.total.to_f64().unwrap_or(0.0);

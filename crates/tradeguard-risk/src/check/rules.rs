@@ -25,7 +25,12 @@ impl Statics<'_> {
     }
 
     /// Runs every stateless check and appends each failure to `out`.
-    pub fn check(&self, valuation: Option<&Valuation>, order: &Order, out: &mut Vec<Rejection>) {
+    pub fn check(
+        &self,
+        valuation: Option<&Valuation<'_>>,
+        order: &Order,
+        out: &mut Vec<Rejection>,
+    ) {
         self.identity(order, out);
         let base = order.symbol().base();
         let last = self.market.price(base);
@@ -168,7 +173,7 @@ impl Statics<'_> {
     fn exposure(
         &self,
         order: &Order,
-        v: &Valuation,
+        v: &Valuation<'_>,
         last: Decimal,
         fill: Decimal,
         out: &mut Vec<Rejection>,
@@ -192,7 +197,7 @@ impl Statics<'_> {
     fn caps_after_buy(
         &self,
         order: &Order,
-        v: &Valuation,
+        v: &Valuation<'_>,
         last: Decimal,
         fill: Decimal,
         out: &mut Vec<Rejection>,
@@ -224,7 +229,7 @@ impl Statics<'_> {
             .values
             .iter()
             .filter(|(a, _)| {
-                *a != base
+                **a != base
                     && self
                         .limits
                         .capped_category(a)

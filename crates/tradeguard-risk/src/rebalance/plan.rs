@@ -167,7 +167,7 @@ pub fn plan_rebalance<R: Rng + CryptoRng + ?Sized>(
     })
 }
 
-fn value(input: &PlanInput<'_>) -> Result<Valuation, RiskError> {
+fn value<'a>(input: &PlanInput<'a>) -> Result<Valuation<'a>, RiskError> {
     input.portfolio.value(input.market).map_err(|e| match e {
         ValuationError::MissingPrice(a) => RiskError::MissingPrice {
             asset: a.to_string(),
@@ -200,7 +200,7 @@ impl Builder<'_> {
         &mut self,
         asset: &Asset,
         dev: Decimal,
-        v: &Valuation,
+        v: &Valuation<'_>,
         rng: &mut R,
     ) {
         let (market, profile) = (self.input.market, self.input.profile);

@@ -97,7 +97,7 @@ impl RebalanceSchedule {
         &self,
         profile: &Profile,
         limits: &PortfolioLimits,
-        valuation: &Valuation,
+        valuation: &Valuation<'_>,
         now: Timestamp,
     ) -> Option<Trigger> {
         let Some(last) = self.last else {
@@ -181,7 +181,8 @@ mod tests {
     #[test]
     fn drift_and_period_triggers() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
-        let v = portfolio().value(&market()).unwrap(); // BTC 20%, ETH 15%, SOL 10%, USDC 5%
+        let port = portfolio();
+        let v = port.value(&market()).unwrap(); // BTC 20%, ETH 15%, SOL 10%, USDC 5%
         let l = PortfolioLimits::default();
         let mut p = profile();
         let mut s = RebalanceSchedule::new();

@@ -664,4 +664,13 @@ mod tests {
         );
         assert!(v["plan_orders"].as_u64().is_some_and(|n| n > 0), "{v}");
     }
+
+    /// The figures `tradeguard bench risk` prints, one second per measurement:
+    /// `cargo test --release -p tradeguard bench_risk_figures -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a one-second-per-figure benchmark; run it in release mode"]
+    fn bench_risk_figures() {
+        let v = bench_risk(Duration::from_secs(1)).expect("bench runs");
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    }
 }
