@@ -1,16 +1,46 @@
 //! tradeguard-audit: the tamper-evident audit log.
 //!
-//! - [`merkle`]: RFC 6962 / RFC 9162 Merkle tree, proofs and their verification (pure).
-//! - [`note`], [`checkpoint`]: C2SP signed notes and tlog checkpoints (Ed25519, ML-DSA-65).
+//! Every event the gateway produces becomes an entry: canonical JSON (RFC 8785) with a
+//! sequence number, a time and the leaf hash of the entry before it; sensitive values are
+//! replaced by their HMAC under a per-installation key. Entries are the leaves of an
+//! RFC 6962 / RFC 9162 Merkle tree whose heads are signed as C2SP tlog checkpoints (Ed25519,
+//! plus ML-DSA-65 with the post-quantum option). Auditors verify offline.
+//!
+//! - [`merkle`]: the tree, proofs and their verification (pure).
+//! - [`note`], [`checkpoint`]: C2SP signed notes and tlog checkpoints.
+//! - [`event`], [`entry`]: what is recorded and how it is written.
+//! - [`keys`]: the log's signer and the keys auditors trust.
+//! - [`verify`], [`export`]: offline verification of a whole log, naming the first entry
+//!   changed, removed, inserted or reordered.
+//! - [`memory_log`]: the same log in memory.
 //!
 //! ```
-//! use tradeguard_audit::merkle::MemoryTree;
+//! use std::sync::Arc;
+//! use tradeguard_audit::{clock::ManualClock, event::{AuditEvent, Redactor}, keys::{LogKey, LogSigner}};
+//! use tradeguard_audit::{export::verify_export, memory_log::MemoryLog};
+//! use tradeguard_crypto::{secret::SecretBytes, sign::Ed25519SigningKey};
 //!
-//! let mut tree = MemoryTree::new();
-//! tree.push(br#"{"kind":"auth.success","seq":0}"#).unwrap();
-//! assert_eq!(tree.size(), 1);
+//! let redactor = Redactor::new(SecretBytes::new(vec![42; 32])).unwrap();
+//! let mut log = MemoryLog::new(redactor, Arc::new(ManualClock::at(0)));
+//! let event = AuditEvent::of("auth.success").unwrap().sensitive("token", "t0k3n").unwrap();
+//! log.append(&event).unwrap();
+//!
+//! let signer = LogSigner::new("gateway.example/audit", Ed25519SigningKey::generate().unwrap()).unwrap();
+//! let export = log.export(&signer).unwrap();
+//! let (report, _) = verify_export(&export, &signer.public_keys()).unwrap();
+//! assert_eq!(report.signed_size, 1);
 //! ```
 
 pub mod checkpoint;
+pub mod clock;
+pub mod entry;
+mod error;
+pub mod event;
+pub mod export;
+pub mod keys;
+pub mod memory_log;
 pub mod merkle;
 pub mod note;
+pub mod verify;
+
+pub use error::AuditError;
