@@ -41,6 +41,7 @@ pub mod model;
 mod pem;
 pub mod permissions;
 mod pipeline;
+pub mod poller;
 pub mod ratelimit;
 pub mod retry;
 mod wire;

@@ -247,6 +247,14 @@ impl OrderPlacer {
         self.refresh(&entry).await
     }
 
+    /// Records a fill of this account in the ledger (once per trade id).
+    pub async fn record_fill(
+        &self,
+        fill: &crate::model::Fill,
+    ) -> Result<super::FillRecord, LedgerError> {
+        self.ledger.record_fill(&self.account, fill).await
+    }
+
     /// Re-reads an order from the exchange and records what it says.
     pub async fn refresh(&self, entry: &LedgerEntry) -> Result<LedgerEntry, OrderError> {
         let id = entry.client_order_id();
