@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod binance;
 pub mod breaker;
 pub mod clock;
