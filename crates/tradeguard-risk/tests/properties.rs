@@ -348,3 +348,39 @@ mod config_props {
         }
     }
 }
+
+/// The parsers of outside input: never a panic, and CSV histories round-trip.
+mod parser_props {
+    use super::*;
+    use tradeguard_risk::backtest::{PriceHistory, parse_csv};
+    use tradeguard_risk::config::check;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn csv_histories_round_trip(
+            assets in proptest::sample::subsequence(POOL, 1..=4),
+            steps in proptest::collection::vec((1i64..100_000, proptest::collection::vec(dec(1..=1_000_000_000_000, 0..=8), 4)), 1..20),
+        ) {
+            let mut assets: Vec<Asset> = assets.iter().map(|a| Asset::new(a).unwrap()).collect();
+            assets.sort(); // the parser orders columns by asset code
+            let mut t = 1_600_000_000;
+            let (mut times, mut rows) = (Vec::new(), Vec::new());
+            for (gap, prices) in steps {
+                t += gap;
+                times.push(Timestamp::from_secs(t));
+                rows.push(prices[..assets.len()].to_vec());
+            }
+            let h = PriceHistory::new(assets, times, rows).unwrap();
+            prop_assert_eq!(parse_csv(&h.to_csv()).unwrap(), h);
+        }
+
+        #[test]
+        fn parsers_never_panic(text in "\\PC{0,400}", csvish in "(timestamp,asset,price\n)?([0-9]{1,3},[A-Z]{1,4},[0-9.]{1,6}\n){0,10}") {
+            let _ = parse_csv(&text);
+            let _ = parse_csv(&csvish);
+            let _ = check(&text);
+        }
+    }
+}

@@ -99,6 +99,22 @@ impl PriceHistory {
         self.assets.iter().position(|a| a == asset)
     }
 
+    /// The history as CSV in the format [`parse_csv`] reads (timestamps truncated to whole
+    /// seconds): every price of every step, so parsing it back gives the same history when the
+    /// timestamps are whole seconds and the assets in code order (as [`parse_csv`] orders them).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::with_capacity(32 * self.rows.len() * self.assets.len().max(1));
+        out.push_str(CSV_HEADER);
+        out.push('\n');
+        for (t, row) in self.times.iter().zip(&self.rows) {
+            let secs = t.as_millis().div_euclid(1000);
+            for (asset, price) in self.assets.iter().zip(row) {
+                out.push_str(&format!("{secs},{asset},{}\n", price.normalize()));
+            }
+        }
+        out
+    }
+
     /// Steps per year, from the median spacing of the timestamps.
     pub fn periods_per_year(&self) -> f64 {
         let mut gaps: Vec<i64> = self
@@ -256,6 +272,17 @@ mod tests {
                 other => panic!("TC{i} failed: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn csv_round_trip() {
+        let csv = "timestamp,asset,price\n100,BTC,10.50\n100,ETH,1\n200,ETH,2\n";
+        let h = parse_csv(csv).unwrap();
+        assert_eq!(
+            h.to_csv(),
+            "timestamp,asset,price\n100,BTC,10.5\n100,ETH,1\n200,BTC,10.5\n200,ETH,2\n"
+        );
+        assert_eq!(parse_csv(&h.to_csv()).unwrap(), h);
     }
 
     #[test]
