@@ -6,6 +6,16 @@
 //! is [`check::check_order`], which either approves an order or refuses it with every failed
 //! check.
 //!
+//! Where things are:
+//! - [`order`], [`ids`], [`market`]: the order, its identifiers, prices, instrument rules and
+//!   balances (all parsed at the boundary; money is `Decimal`).
+//! - [`profile`], [`limits`], [`state`]: profile types and defaults, portfolio limits, and the
+//!   mutable trading state (operator state, loss breakers, order-rate window) the caller keeps.
+//! - [`check`]: the pre-trade checks; [`rebalance`]: schedules, targets and plans;
+//!   [`separation`]: rules that keep profiles apart; [`stats`]: volatility and correlation.
+//! - [`config`]: the strict TOML configuration and its checker; [`backtest`]: the backtest
+//!   engine, CSV price histories and seeded simulations.
+//!
 //! ```
 //! use tradeguard_risk::check::{check_order, CheckContext};
 //! use tradeguard_risk::ids::{AccountId, Asset, ClientOrderId, Exchange, ProfileId, Symbol, Timestamp};
