@@ -50,6 +50,8 @@ async fn serve(args: SimArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.keys_out {
         write_keys(path, &sim.keys().to_json())?;
     }
+    // Listen for signals before announcing readiness, so a stop sent right after "ready" counts.
+    let stop = StopSignals::listen()?;
     let mut out = std::io::stdout().lock();
     for venue in Venue::ALL {
         writeln!(out, "{:<17} {}", venue.id(), sim.venue(venue).base_url())?;
@@ -57,7 +59,7 @@ async fn serve(args: SimArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "ready; Ctrl-C stops")?;
     out.flush()?;
     drop(out);
-    wait_for_stop().await?;
+    stop.wait().await;
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -79,19 +81,34 @@ fn write_keys(path: &Path, json: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_stop() -> anyhow::Result<()> {
+/// Ctrl-C (SIGINT) and, on Unix, SIGTERM, registered when created.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot listen for SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
-            _ = term.recv() => {}
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let int = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+            let term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+            Ok(Self { int, term })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")?;
-    Ok(())
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
