@@ -11,7 +11,7 @@ use tradeguard_crypto::secret::SecretString;
 
 use crate::accounts::{self, KeySpec, KeyStore, Permissions, SimCredential};
 use crate::clock::Clock;
-use crate::engine::{AccountId, Balance, Engine, Fill, Order};
+use crate::engine::{AccountId, Balance, Engine, Fill, Order, OrderId};
 use crate::faults::{Fault, FaultConfig, FaultInjector, FaultStats};
 use crate::{SimError, Venue};
 
@@ -195,6 +195,19 @@ impl VenueHandle {
             .into_iter()
             .cloned()
             .collect()
+    }
+
+    /// The id the venue's API shows for an engine order: Binance `orderId`, Coinbase
+    /// `order_id` / Coinbase Exchange `id` (UUIDs), Kraken `txid`.
+    pub fn wire_order_id(&self, order: OrderId) -> String {
+        match self.core.venue {
+            Venue::Binance => order.0.to_string(),
+            Venue::Coinbase => crate::ids::uuid_for(crate::coinbase::model::ORDER_SALT, order.0),
+            Venue::CoinbaseExchange => {
+                crate::ids::uuid_for(crate::coinbase_exchange::model::ORDER_SALT, order.0)
+            }
+            Venue::Kraken => crate::kraken::model::txid('O', order.0),
+        }
     }
 
     /// Every fill of the account.
