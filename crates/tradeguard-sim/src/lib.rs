@@ -74,7 +74,7 @@ pub use binance::limits::BinanceLimits;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use coinbase::limits::CoinbaseLimits;
 pub use coinbase_exchange::limits::CoinbaseExchangeLimits;
-pub use engine::{AccountId, Balance, Fill, Order, OrderStatus};
+pub use engine::{AccountId, Balance, Fill, Order, OrderId, OrderStatus};
 pub use error::SimError;
 pub use faults::{Fault, FaultConfig, FaultStats};
 pub use kraken::limits::KrakenLimits;
