@@ -289,3 +289,14 @@ async fn fail_coinbase_exchange_refuses_non_uuid_client_ids_before_sending() {
     ));
     assert_eq!(srv.count(), 0);
 }
+
+#[tokio::test]
+async fn fail_a_bare_404_is_not_proof_of_absence() {
+    let srv = Capture::start(|_, _| Stub::json(404, "404 page not found")).await;
+    let c = cbx_client(&srv);
+    let sym = Symbol::parse("BTC/USD").unwrap();
+    let r = c
+        .order_by_client_id(&sym, &ClientOrderId::parse(CID).unwrap())
+        .await;
+    assert!(r.is_err(), "{r:?}");
+}

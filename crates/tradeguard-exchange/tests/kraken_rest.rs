@@ -228,3 +228,19 @@ async fn fail_sandbox_has_no_kraken_environment() {
     let err = KrakenClient::new(&cfg, secrets, &hub).err().unwrap();
     assert!(matches!(err, ExchangeError::Unsupported { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn fail_lookup_when_kraken_ignores_the_cl_ord_id_filter() {
+    let other = r#"{"error":[],"result":{"open":{"OTHER1-AAAAA-BBBBBB":{"cl_ord_id":"someone-else","status":"open","opentm":1795386067.0,"descr":{"pair":"XBTUSD","type":"buy","ordertype":"limit","price":"1.0"},"vol":"1","vol_exec":"0","price":"0"}}}}"#;
+    let srv = Capture::start(move |_, _| Stub::json(200, other)).await;
+    let c = client(&srv);
+    let sym = Symbol::parse("BTC/USD").unwrap();
+    let err = c
+        .order_by_client_id(&sym, &ClientOrderId::parse(CID).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ExchangeError::Protocol { .. }),
+        "must not conclude absence: {err}"
+    );
+}

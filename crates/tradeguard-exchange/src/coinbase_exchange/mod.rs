@@ -176,7 +176,19 @@ impl Exchange for CoinbaseExchangeClient {
                     .to_order()
                     .map_err(model_err(EX, "order_by_client_id"))?,
             )),
-            Err(e) if e.reject_kind() == Some(crate::RejectKind::UnknownOrder) => Ok(None),
+            // Only Coinbase's own "not found" answer means "no such order": a 404 from a
+            // wrong base URL or a proxy must not be read as proof that an order was never placed.
+            Err(ExchangeError::Definitive {
+                kind: crate::RejectKind::UnknownOrder,
+                message,
+                ..
+            }) if matches!(
+                message.trim().to_lowercase().as_str(),
+                "notfound" | "not found" | "order not found"
+            ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }

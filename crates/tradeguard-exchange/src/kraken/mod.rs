@@ -109,9 +109,27 @@ impl KrakenClient {
             r.closed
         };
         let found = self.to_orders(&map, Some(symbol))?;
-        Ok(found
-            .into_iter()
-            .find(|o| o.client_order_id.as_ref() == Some(id)))
+        if let Some(o) = found
+            .iter()
+            .find(|o| o.client_order_id.as_ref() == Some(id))
+        {
+            return Ok(Some(o.clone()));
+        }
+        // Orders with other client ids mean the filter was not applied: "not found" would
+        // then prove nothing (the order could be on a later page).
+        if map
+            .values()
+            .any(|o| o.cl_ord_id.as_deref() != Some(id.as_str()))
+        {
+            return Err(ExchangeError::Protocol {
+                exchange: EX,
+                operation: "order_by_client_id",
+                reason: format!(
+                    "{method} ignored the cl_ord_id filter; cannot conclude the order is absent"
+                ),
+            });
+        }
+        Ok(None)
     }
 }
 
