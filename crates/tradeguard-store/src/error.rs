@@ -103,6 +103,23 @@ pub enum StoreError {
         /// What failed and what to do.
         reason: String,
     },
+    /// A cache is full of live entries and refuses new ones rather than evict (transient:
+    /// entries expire). Evicting a nonce early would let its request be replayed.
+    #[error("{cache} is full ({capacity} live entries); retry later, or raise its capacity")]
+    CacheFull {
+        /// Which cache.
+        cache: &'static str,
+        /// Its entry limit.
+        capacity: usize,
+    },
+    /// An argument was rejected before reaching the backend (definitive).
+    #[error("invalid {what}: {rule}")]
+    InvalidInput {
+        /// Which argument.
+        what: &'static str,
+        /// The rule it broke.
+        rule: &'static str,
+    },
     /// The store was configured wrongly (bad URL, unsupported backend, bad identifier).
     #[error("store configuration: {reason}")]
     Config {
@@ -133,7 +150,9 @@ impl StoreError {
     /// How the caller should react.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Unavailable { .. } | Self::Contention { .. } => ErrorClass::Transient,
+            Self::Unavailable { .. } | Self::Contention { .. } | Self::CacheFull { .. } => {
+                ErrorClass::Transient
+            }
             Self::CommitOutcomeUnknown { .. } => ErrorClass::UnknownOutcome,
             _ => ErrorClass::Definitive,
         }

@@ -38,11 +38,17 @@
 //! - [`Tx`] on SQLite takes the write lock at `BEGIN`; keep transactions short and never hold
 //!   one across a network call to an exchange.
 //!
+//! # Shared caches
+//! [`cache`]: replay cache, rate limits (GCRA) and the halt-broadcast event bus, each in
+//! memory (one process) or in Redis (all replicas).
+//!
 //! # Tests
 //! The `testing` feature gives other crates temp-dir SQLite stores, per-test PostgreSQL
-//! schemas and [`backend_tests!`] to run one body on both (see [`testing`]).
+//! schemas, unique Redis key prefixes and [`backend_tests!`] to run one body on both SQL
+//! backends (see `testing`).
 
 pub mod audit;
+pub mod cache;
 mod error;
 mod error_map;
 mod meta;

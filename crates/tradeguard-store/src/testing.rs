@@ -73,6 +73,36 @@ pub fn postgres_url() -> String {
     std::env::var("TRADEGUARD_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
 }
 
+/// Redis URL used when `TRADEGUARD_TEST_REDIS` is unset.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// The Redis URL for tests.
+pub fn redis_url() -> String {
+    std::env::var("TRADEGUARD_TEST_REDIS").unwrap_or_else(|_| DEFAULT_REDIS_URL.into())
+}
+
+/// Redis caches under a fresh key prefix `tg_test:<unix>:<random>:` (keys expire by
+/// themselves), or `None` (after a SKIPPED line) when the server is absent.
+pub async fn redis() -> Option<crate::cache::RedisCaches> {
+    redis_at(&redis_url()).await
+}
+
+/// [`redis`] for an explicit URL (e.g. another database number).
+pub async fn redis_at(url: &str) -> Option<crate::cache::RedisCaches> {
+    let mut rand = [0u8; 6];
+    getrandom::fill(&mut rand).expect("OS random number generator failed");
+    let prefix = format!("tg_test:{}:{}:", unix_secs(), hex::encode(rand));
+    let connect = crate::cache::RedisCaches::connect(url, &prefix);
+    let reason = match tokio::time::timeout(SERVICE_PROBE_TIMEOUT, connect).await {
+        Ok(Ok(caches)) => return Some(caches),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "connection timed out".into(),
+    };
+    let reason = format!("{reason}; at {}", redact_url(url));
+    service_unavailable("redis", "TRADEGUARD_TEST_REDIS", &reason);
+    None
+}
+
 /// A migrated SQLite store in a fresh temp dir. Panics if that fails (a broken test machine).
 pub async fn sqlite() -> Store {
     let store = sqlite_unmigrated().await;
