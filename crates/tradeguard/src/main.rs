@@ -23,6 +23,8 @@ enum Command {
     Analytics(cmd::analytics::AnalyticsArgs),
     /// Signed analytics reports: `report verify FILE [--key PUBKEY]`.
     Report(cmd::analytics::ReportArgs),
+    /// Print benchmark figures as JSON.
+    Bench(cmd::bench::BenchArgs),
     /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
     Sim(cmd::sim::SimArgs),
     /// Risk configuration: `config check FILE` validates it and lists every conflict.
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
+        Command::Bench(args) => cmd::bench::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Config(args) => cmd::risk::run_config(args),
         Command::Backtest(args) => cmd::risk::run_backtest(args),

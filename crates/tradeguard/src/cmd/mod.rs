@@ -1,5 +1,6 @@
 //! Subcommand handlers, one module per area.
 
 pub mod analytics;
+pub mod bench;
 pub mod risk;
 pub mod sim;

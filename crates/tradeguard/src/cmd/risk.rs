@@ -369,9 +369,6 @@ fn report_json(r: &BacktestReport) -> Value {
 
 /// `tradeguard bench risk`: pre-trade checks and rebalancing plans per second for a 50-asset
 /// portfolio, measured in this process on one thread for about `budget` each.
-// `cmd::bench` dispatches its areas; until it adds `Risk => cmd::risk::bench_risk(budget)`,
-// only the tests below call this.
-#[cfg_attr(not(test), allow(dead_code))]
 pub fn bench_risk(budget: Duration) -> anyhow::Result<Value> {
     let w = bench_world::World::new()?;
     let orders = w.orders()?;
