@@ -2,24 +2,32 @@
 //! Exchange and Kraken spot behind one [`Exchange`] trait.
 //!
 //! - [`model`]: the shared model (newtype ids, [`model::Symbol`], decimals parsed from strings).
-//! - [`Exchange`]: balances, orders, fills, key permissions, server time.
-//! - [`ExchangeError`]: failures split by how the caller reacts ([`Reaction`]).
+//! - [`Exchange`]: balances, orders, lookups by client id, fills, key permissions, server time.
+//! - [`ExchangeError`]: failures split by how the caller reacts ([`Reaction`]): retry,
+//!   wait (rate limit, ban, open circuit), reject, or resolve an unknown outcome.
 //! - [`credentials`]: secrets reach signers only through [`SecretSource`], one call at a time.
-//! - [`clock`]: injectable time, so limits and back-offs are testable.
+//! - [`binance`], [`coinbase`], [`coinbase_exchange`], [`kraken`]: one module tree each with the
+//!   same files: `sign.rs` (checked against the official examples in `tests/vectors/`),
+//!   `rest.rs`, `model.rs` (wire types and error shapes), `limits.rs` (rate model).
+//! - [`ConnectorHub`]: builds connectors that share rate budgets ([`ratelimit`]), circuit
+//!   breakers ([`breaker`]) and Kraken nonces; retries ([`retry`]) only for safe requests.
+//! - [`ledger`]: orders recorded before sending, never re-sent blind, unknown outcomes resolved
+//!   by client id, start-up reconciliation. [`permissions`]: refuse keys that can withdraw.
+//! - [`poller`]: periodic sync of balances, open orders and fills, with connectivity status.
+//! - [`clock`]: injectable time; [`bench`]: signing throughput.
 //!
 //! ```
-//! use tradeguard_exchange::model::{ClientOrderId, OrderRequest, OrderType, Side, Symbol};
-//! use rust_decimal::Decimal;
+//! use std::sync::Arc;
+//! use tradeguard_exchange::model::{AccountId, ExchangeId};
+//! use tradeguard_exchange::{ConnectorConfig, ConnectorHub, InMemorySecretSource};
 //!
-//! let order = OrderRequest::new(
-//!     ClientOrderId::generate().unwrap(),
-//!     Symbol::parse("BTC/USDT").unwrap(),
-//!     Side::Buy,
-//!     OrderType::Market,
-//!     Decimal::new(1, 3),
-//! )
-//! .unwrap();
-//! assert_eq!(order.quantity().to_string(), "0.001");
+//! // One hub per process: every connector built from it shares budgets and breakers.
+//! let hub = ConnectorHub::system();
+//! let cfg = ConnectorConfig::new(ExchangeId::Kraken, AccountId::parse("kraken-main").unwrap())
+//!     .with_base_url("http://127.0.0.1:7704".parse().unwrap()); // the simulator
+//! let secrets = Arc::new(InMemorySecretSource::from_parts("key", "c2VjcmV0", None));
+//! let kraken = hub.connect(&cfg, secrets).unwrap(); // Arc<dyn Exchange>; no I/O yet
+//! assert_eq!(kraken.id(), ExchangeId::Kraken);
 //! ```
 
 #![deny(missing_docs)]
