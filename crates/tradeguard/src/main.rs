@@ -23,6 +23,8 @@ enum Command {
     Analytics(cmd::analytics::AnalyticsArgs),
     /// Signed analytics reports: `report verify FILE [--key PUBKEY]`.
     Report(cmd::analytics::ReportArgs),
+    /// The whole product on loopback with simulated exchanges (not built yet: prints its plan).
+    Demo(cmd::demo::DemoArgs),
     /// Print benchmark figures as JSON.
     Bench(cmd::bench::BenchArgs),
     /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
+        Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Config(args) => cmd::risk::run_config(args),

@@ -2,5 +2,6 @@
 
 pub mod analytics;
 pub mod bench;
+pub mod demo;
 pub mod risk;
 pub mod sim;
