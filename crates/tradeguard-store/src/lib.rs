@@ -51,6 +51,7 @@ pub mod audit;
 pub mod cache;
 mod error;
 mod error_map;
+pub mod gateway;
 mod meta;
 mod migrate;
 mod row;
