@@ -91,6 +91,7 @@ impl ConnectorHub {
             retry: cfg.retry,
             clock: self.clock.clone(),
             max_wait: cfg.max_rate_wait,
+            send_turn: None,
         })
     }
 

@@ -36,6 +36,10 @@ pub(crate) struct Pipeline<L: Limits> {
     pub retry: RetryPolicy,
     pub clock: Arc<dyn Clock>,
     pub max_wait: Duration,
+    /// Held from building (signing) a request until its answer arrives, when requests of one
+    /// key must reach the exchange in the order they were signed (Kraken nonces). Rate-limit
+    /// waits and retry back-offs happen outside it.
+    pub send_turn: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl<L: Limits> Pipeline<L> {
@@ -89,8 +93,13 @@ impl<L: Limits> Pipeline<L> {
             self.max_wait,
         )
         .await?;
+        let turn = match &self.send_turn {
+            Some(t) => Some(t.lock().await),
+            None => None,
+        };
         let request = build()?;
         let sent = self.http.send(request).await;
+        drop(turn);
         let now = self.clock.now();
         let result = match sent {
             Err(SendError::NotSent(reason)) => Err(ExchangeError::Transient {

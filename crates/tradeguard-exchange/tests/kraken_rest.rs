@@ -134,6 +134,40 @@ async fn concurrent_calls_arrive_with_strictly_increasing_nonces() {
     );
 }
 
+/// Regression: the sending turn was per client, so two clients of one key (two bots behind
+/// one gateway) could put their nonces on the wire out of order.
+#[tokio::test]
+async fn two_clients_of_one_key_send_nonces_in_order() {
+    let srv = Capture::start(|_, _| {
+        Stub::json(200, r#"{"error":[],"result":{}}"#).delayed(Duration::from_millis(5))
+    })
+    .await;
+    let (_clock, hub) = hub();
+    let secrets = Arc::new(InMemorySecretSource::from_parts(KEY, SECRET, None));
+    let cfg = config(ExchangeId::Kraken, &srv.base);
+    let clients: Vec<Arc<KrakenClient>> = (0..2)
+        .map(|_| Arc::new(KrakenClient::new(&cfg, secrets.clone(), &hub).unwrap()))
+        .collect();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let c = clients[i % 2].clone();
+        tasks.push(tokio::spawn(async move { c.balances().await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let nonces: Vec<u64> = srv
+        .requests()
+        .iter()
+        .map(|r| nonce_of(r.body_str()))
+        .collect();
+    assert_eq!(nonces.len(), 12);
+    assert!(
+        nonces.windows(2).all(|w| w[0] < w[1]),
+        "arrival order {nonces:?}"
+    );
+}
+
 #[tokio::test]
 async fn order_by_client_id_looks_in_open_then_closed_orders() {
     let closed = format!(

@@ -1,9 +1,11 @@
 //! The Kraken spot REST client: private calls are `POST /0/private/<Method>` with a form body
 //! starting `nonce=...`, headers `API-Key` and `API-Sign`.
 //!
-//! Private calls of one key are sent one at a time: a nonce must be strictly greater than the
-//! last one *accepted*, so two requests racing on the wire could make Kraken refuse the
-//! earlier nonce (KR-ERR: "use a counter with a mutex").
+//! Private calls of one key are sent one at a time, by every client of that key (the turn
+//! lives in the key's shared [`NonceSource`]): a nonce must be strictly greater than the last
+//! one *accepted*, so two requests racing on the wire could make Kraken refuse the earlier
+//! nonce (KR-ERR: "use a counter with a mutex"). Only signing and sending hold the turn;
+//! waiting for rate budget or a retry back-off does not.
 //! See: <https://docs.kraken.com/api/docs/guides/spot-rest-auth>.
 
 use std::sync::Arc;
@@ -39,7 +41,6 @@ pub struct KrakenClient {
     base: Url,
     secrets: Arc<dyn SecretSource>,
     nonces: Arc<NonceSource>,
-    serial: tokio::sync::Mutex<()>,
     offset_ms: AtomicI64,
     pub(crate) pairs: SymbolBook,
 }
@@ -52,12 +53,14 @@ impl KrakenClient {
         hub: &ConnectorHub,
     ) -> Result<Self, ExchangeError> {
         let base = cfg.resolve_base_url(PRODUCTION_URL, None)?;
+        let nonces = hub.kraken_nonces(cfg);
+        let mut pipeline = hub.pipeline(cfg, &base, hub.budgets().kraken(cfg))?;
+        pipeline.send_turn = Some(nonces.send_turn());
         Ok(Self {
-            pipeline: hub.pipeline(cfg, &base, hub.budgets().kraken(cfg))?,
+            pipeline,
             base,
             secrets,
-            nonces: hub.kraken_nonces(cfg),
-            serial: tokio::sync::Mutex::new(()),
+            nonces,
             offset_ms: AtomicI64::new(0),
             pairs: SymbolBook::default(),
         })
@@ -129,7 +132,8 @@ impl KrakenClient {
         })
     }
 
-    /// Calls private `method` with `params` (after `nonce`), one call of this key at a time.
+    /// Calls private `method` with `params` (after `nonce`), one call of this key at a time
+    /// (see the module docs).
     pub(crate) async fn private<T: DeserializeOwned + Send>(
         &self,
         operation: &'static str,
@@ -143,7 +147,6 @@ impl KrakenClient {
             safety,
             cost,
         };
-        let _turn = self.serial.lock().await;
         self.pipeline
             .execute(
                 &call,

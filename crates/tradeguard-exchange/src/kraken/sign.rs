@@ -40,9 +40,14 @@ pub fn api_sign(
 /// Issues nonces for one API key: milliseconds since the epoch, bumped so each nonce is
 /// strictly greater than the previous one even when the clock stalls or steps back.
 /// Share one `NonceSource` (in an `Arc`) between every client that uses the same key.
+///
+/// It also hands out the key's sending turn: a request must take its nonce and travel to
+/// Kraken while holding the turn, so that nonces arrive in the order they were issued
+/// (Kraken refuses a nonce lower than one it has already accepted).
 #[derive(Debug, Default)]
 pub struct NonceSource {
     last: Mutex<u64>,
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl NonceSource {
@@ -57,6 +62,11 @@ impl NonceSource {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         *last = now.max(last.saturating_add(1));
         *last
+    }
+
+    /// The lock every client of this key holds from taking a nonce until the answer arrives.
+    pub fn send_turn(&self) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        self.turn.clone()
     }
 }
 
