@@ -1,5 +1,49 @@
 //! Rate-limit primitives shared by the venues' `limits.rs`: a lazily refilled token bucket
-//! (Coinbase) and a decaying counter (Kraken). Time is passed in, in ms.
+//! (Coinbase) and a decaying counter (Kraken). Time is passed in, in ms. [`RateStats`] counts
+//! what a venue's limiter decided, so tests can measure a client's pacing on the server side.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// What one venue's rate limiter decided since the simulator started. Injected faults (a
+/// drawn 429 or 418) are not counted here; see [`crate::FaultStats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RateStats {
+    /// Requests the limiter let through.
+    pub admitted: u64,
+    /// Requests refused with the venue's "too many requests" answer (HTTP 429 or the venue's
+    /// own error, e.g. Kraken's `EAPI:Rate limit exceeded`).
+    pub limited: u64,
+    /// Requests refused because the IP is banned (Binance HTTP 418).
+    pub banned: u64,
+    /// Binance: the highest `REQUEST_WEIGHT` any IP had used in each minute (key: minutes
+    /// since the Unix epoch), as reported in `X-MBX-USED-WEIGHT-1M`.
+    pub weight_per_minute: BTreeMap<u64, u32>,
+}
+
+impl RateStats {
+    /// Records a request let through.
+    pub(crate) fn admit(&mut self) {
+        self.admitted += 1;
+    }
+
+    /// Records a "too many requests" refusal.
+    pub(crate) fn limit(&mut self) {
+        self.limited += 1;
+    }
+
+    /// Records a ban answer.
+    pub(crate) fn ban(&mut self) {
+        self.banned += 1;
+    }
+
+    /// Records the weight an IP has used in the minute of `now_ms`.
+    pub(crate) fn weight(&mut self, now_ms: u64, used: u32) {
+        let w = self.weight_per_minute.entry(now_ms / 60_000).or_default();
+        *w = (*w).max(used);
+    }
+}
 
 /// A token bucket refilled continuously at `rate` tokens per second up to `burst`.
 #[derive(Clone, Debug)]

@@ -13,6 +13,7 @@ use crate::accounts::{self, KeySpec, KeyStore, Permissions, SimCredential};
 use crate::clock::Clock;
 use crate::engine::{AccountId, Balance, Engine, Fill, Order, OrderId};
 use crate::faults::{Fault, FaultConfig, FaultInjector, FaultStats};
+use crate::ratelimit::RateStats;
 use crate::{SimError, Venue};
 
 /// One venue's state, shared by its HTTP handlers and its [`VenueHandle`].
@@ -23,6 +24,7 @@ pub(crate) struct VenueCore {
     engine: Mutex<Engine>,
     keys: RwLock<KeyStore>,
     faults: Mutex<FaultInjector>,
+    rate: Mutex<RateStats>,
 }
 
 impl VenueCore {
@@ -40,6 +42,7 @@ impl VenueCore {
             engine: Mutex::new(engine),
             keys: RwLock::new(KeyStore::default()),
             faults: Mutex::new(FaultInjector::new(faults)),
+            rate: Mutex::new(RateStats::default()),
         }
     }
 
@@ -65,6 +68,14 @@ impl VenueCore {
             .keys
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Updates the rate-limiter statistics.
+    pub(crate) fn rate_stats(&self, f: impl FnOnce(&mut RateStats)) {
+        f(&mut self
+            .rate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
     /// Draws this request's faults and sleeps the drawn latency.
@@ -185,6 +196,26 @@ impl VenueHandle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .stats()
             .clone()
+    }
+
+    /// What the venue's rate limiter decided so far (admitted, 429s, bans, Binance weight per
+    /// minute): the server-side measure of a client's pacing.
+    pub fn rate_stats(&self) -> RateStats {
+        self.core
+            .rate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The id the venue's API shows for a fill: Binance and Coinbase Exchange `id`/`trade_id`
+    /// (numbers), Coinbase Advanced Trade `trade_id` (a UUID), Kraken the trade txid.
+    pub fn wire_trade_id(&self, fill: u64) -> String {
+        match self.core.venue {
+            Venue::Binance | Venue::CoinbaseExchange => fill.to_string(),
+            Venue::Coinbase => crate::coinbase::model::trade_id(fill),
+            Venue::Kraken => crate::kraken::model::txid('T', fill),
+        }
     }
 
     /// Every order of the account as the exchange records it (the truth a ledger must match).

@@ -283,6 +283,13 @@ async fn weight_limit_gives_429_then_418_with_retry_after() {
     assert_eq!(statuses[4].0, 418, "third strike bans: {statuses:?}");
     assert_eq!(statuses[4].1.as_deref(), Some("120"));
     assert_eq!(statuses[5].0, 418);
+    let stats = sim.venue(Venue::Binance).rate_stats();
+    assert_eq!(
+        (stats.admitted, stats.limited, stats.banned),
+        (2, 2, 2),
+        "{stats:?}"
+    );
+    assert_eq!(stats.weight_per_minute.values().sum::<u32>(), 40);
     sim.shutdown().await;
 }
 

@@ -99,6 +99,14 @@ pub(crate) async fn handle(State(st): State<Arc<BinanceState>>, request: Request
     let (now, ip) = (st.core.now_ms(), req.ip());
     let pairs = sign::params(&req);
     let admit = st.limiter().admit(ip, weight(ep, &pairs), now);
+    st.core.rate_stats(|s| match admit {
+        Admit::Ok(used) => {
+            s.admit();
+            s.weight(now, used);
+        }
+        Admit::Limited { .. } => s.limit(),
+        Admit::Banned { .. } => s.ban(),
+    });
     let used = match admit {
         Admit::Ok(used) => used,
         Admit::Limited {
@@ -122,6 +130,7 @@ pub(crate) async fn handle(State(st): State<Arc<BinanceState>>, request: Request
         (Err(_), Ep::NewOrder | Ep::CancelOrder) => st.limiter().charge(ip, 1, now),
         _ => st.limiter().used(ip, now),
     };
+    st.core.rate_stats(|s| s.weight(now, charged));
     match answer {
         Ok((body, headers)) => {
             let mut resp = json_resp(200, &body);

@@ -122,9 +122,14 @@ fn total_after_fees(o: &Order) -> Decimal {
 }
 
 /// One `GET /orders/historical/fills` entry.
+/// The `trade_id` of fill number `n`.
+pub(crate) fn trade_id(n: u64) -> String {
+    uuid_for(ORDER_SALT ^ 0xffff, n)
+}
+
 pub(crate) fn fill(f: &Fill) -> Value {
     json!({
-        "entry_id": format!("{:064x}", f.id), "trade_id": uuid_for(ORDER_SALT ^ 0xffff, f.id),
+        "entry_id": format!("{:064x}", f.id), "trade_id": trade_id(f.id),
         "order_id": uuid_for(ORDER_SALT, f.order.0), "trade_time": iso8601(f.time_ms), "trade_type": "FILL",
         "price": f.price.normalize().to_string(), "size": f.qty.normalize().to_string(),
         "commission": f.fee.normalize().to_string(), "product_id": f.market,

@@ -30,6 +30,14 @@ fn rate_limited() -> (u16, Value) {
     )
 }
 
+impl CoinbaseState {
+    /// The 429 answer of the limiter, counted in the venue's rate statistics.
+    fn limited(&self) -> (u16, Value) {
+        self.core.rate_stats(|s| s.limit());
+        rate_limited()
+    }
+}
+
 /// The single entry point of the Coinbase Advanced Trade simulator.
 pub(crate) async fn handle(State(st): State<Arc<CoinbaseState>>, request: Request) -> Response {
     let req = match Req::read(request).await {
@@ -42,7 +50,7 @@ pub(crate) async fn handle(State(st): State<Arc<CoinbaseState>>, request: Reques
             Ok(_) => {
                 super::model::app_v2(&st.core.engine(), v2).ok_or_else(|| not_found("unknown path"))
             }
-            Err(_) => Err(rate_limited()),
+            Err(_) => Err(st.limited()),
         };
         return reply(answer, None);
     }
@@ -55,7 +63,7 @@ pub(crate) async fn handle(State(st): State<Arc<CoinbaseState>>, request: Reques
         let spot = param(&req.query_pairs(), "product_type").is_none_or(|t| t == "SPOT");
         let answer = match st.limiter().public(req.ip(), now) {
             Ok(_) => public(&st, &segs, spot),
-            Err(_) => Err(rate_limited()),
+            Err(_) => Err(st.limited()),
         };
         return reply(answer, None);
     }
@@ -132,7 +140,7 @@ fn private(
     let limit = st.limiter().cfg.private_burst as u64;
     let remaining = match st.limiter().private(&a.key, now) {
         Ok(left) => left,
-        Err(_) => return (Err(rate_limited()), Some((limit, 0))),
+        Err(_) => return (Err(st.limited()), Some((limit, 0))),
     };
     let writes = method == "POST";
     let scoped = match segs {

@@ -57,6 +57,7 @@ fn public(st: &ExchangeState, method: &str, segs: &[&str], req: &Req) -> Option<
     }
     let now = st.core.now_ms();
     if !st.limiter().public(req.ip(), now) {
+        st.core.rate_stats(|s| s.limit());
         return Some(Err(fail(429, "Public rate limit exceeded")));
     }
     let engine = st.core.engine();
@@ -104,6 +105,7 @@ fn private(
         .limiter()
         .private(a.account, segs.first() == Some(&"fills"), now)
     {
+        st.core.rate_stats(|s| s.limit());
         return Err(fail(429, "Private rate limit exceeded"));
     }
     let writes = method != "GET";

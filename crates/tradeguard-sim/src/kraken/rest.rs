@@ -118,6 +118,7 @@ fn private(st: &KrakenState, req: &Req, method: &str, fault: Option<Fault>) -> A
     let authed = sign::verify(&st.core, &mut st.nonces(), req, &params)?;
     let now = st.core.now_ms();
     if !st.limiter().rest(&authed.api_key, rest_cost(method), now) {
+        st.core.rate_stats(|s| s.limit());
         return Err("EAPI:Rate limit exceeded".into());
     }
     let p = authed.permissions;
@@ -247,6 +248,7 @@ fn add_order(
     let markets: Vec<MarketSpec> = st.core.engine().markets().cloned().collect();
     let order = parse_add(&markets, params)?;
     if !st.limiter().trading(&a.api_key, &order.market, 1.0, now) {
+        st.core.rate_stats(|s| s.limit());
         return Err("EOrder:Rate limit exceeded".into());
     }
     let alt = markets
@@ -303,6 +305,7 @@ fn cancel(st: &KrakenState, a: &Authed, params: &Pairs) -> Answer {
         cancel_cost(now.saturating_sub(o.created_ms)),
         now,
     ) {
+        st.core.rate_stats(|s| s.limit());
         return Err("EOrder:Rate limit exceeded".into());
     }
     engine
