@@ -57,6 +57,7 @@ mod migrate;
 mod row;
 mod store;
 mod tx;
+pub mod vault;
 
 #[cfg(feature = "testing")]
 pub mod testing;
