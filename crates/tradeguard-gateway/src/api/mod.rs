@@ -1,0 +1,171 @@
+//! The `/v1` router. Every protected route is registered with the scope it needs (a [`Need`]
+//! extension read by the [`crate::auth::Authenticated`] extractor); [`ENDPOINTS`] lists them
+//! for the scope-matrix test and the OpenAPI document.
+
+mod admin;
+mod halt;
+mod orders;
+mod public;
+mod session;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+pub use halt::HaltReport;
+pub use session::spawn_cleanup as spawn_session_cleanup;
+
+use crate::auth::Need;
+use crate::problem::Problem;
+use crate::scope::Scope;
+use crate::state::AppState;
+
+/// Scopes that may call `/v1/approvals` (the handler then checks the approver list).
+pub const APPROVER_SCOPES: &[Scope] = &[
+    Scope::Resume,
+    Scope::ManagePrincipals,
+    Scope::ManageRisk,
+    Scope::ManageCredentials,
+];
+
+/// One protected endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path (with `{param}` placeholders).
+    pub path: &'static str,
+    /// The scope it needs.
+    pub need: Need,
+}
+
+const fn ep(method: &'static str, path: &'static str, need: Need) -> Endpoint {
+    Endpoint { method, path, need }
+}
+
+/// Every protected endpoint and its scope.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep("POST", "/v1/sessions", Need::Scope(Scope::Read)),
+    ep("GET", "/v1/state", Need::Scope(Scope::Read)),
+    ep("POST", "/v1/orders", Need::Scope(Scope::Trade)),
+    ep("GET", "/v1/orders", Need::Scope(Scope::Read)),
+    ep("DELETE", "/v1/orders/{id}", Need::Scope(Scope::Trade)),
+    ep("GET", "/v1/balances", Need::Scope(Scope::Read)),
+    ep("POST", "/v1/halt", Need::Scope(Scope::Halt)),
+    ep("POST", "/v1/resume", Need::Scope(Scope::Resume)),
+    ep(
+        "GET",
+        "/v1/principals",
+        Need::Scope(Scope::ManagePrincipals),
+    ),
+    ep(
+        "POST",
+        "/v1/principals",
+        Need::Scope(Scope::ManagePrincipals),
+    ),
+    ep(
+        "DELETE",
+        "/v1/principals/{keyid}",
+        Need::Scope(Scope::ManagePrincipals),
+    ),
+    ep("GET", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
+    ep("POST", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
+];
+
+/// Public endpoints (no authentication).
+pub const PUBLIC_ENDPOINTS: &[(&str, &str)] = &[("GET", "/v1/health"), ("GET", "/v1/keys")];
+
+fn need_of(method: &str, path: &str) -> Need {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.method == method && e.path == path)
+        .map(|e| e.need)
+        .unwrap_or_else(|| panic!("{method} {path} is not in ENDPOINTS"))
+}
+
+/// A route for `method path` whose scope comes from [`ENDPOINTS`].
+fn scoped<H, T>(method: Method, path: &'static str, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let need = need_of(method.as_str(), path);
+    let filter = MethodFilter::try_from(method).unwrap_or(MethodFilter::GET);
+    on(filter, handler).layer(axum::Extension(need))
+}
+
+/// The `/v1` API with its body limit and problem-document fallbacks.
+pub fn router(state: AppState) -> Router {
+    use Method as M;
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/health", axum::routing::get(public::health))
+        .route("/v1/keys", axum::routing::get(public::keys))
+        .route(
+            "/v1/sessions",
+            scoped(M::POST, "/v1/sessions", session::open),
+        )
+        .route("/v1/state", scoped(M::GET, "/v1/state", halt::state))
+        .route(
+            "/v1/orders",
+            scoped(M::POST, "/v1/orders", orders::place).merge(scoped(
+                M::GET,
+                "/v1/orders",
+                orders::list,
+            )),
+        )
+        .route(
+            "/v1/orders/{id}",
+            scoped(M::DELETE, "/v1/orders/{id}", orders::cancel),
+        )
+        .route(
+            "/v1/balances",
+            scoped(M::GET, "/v1/balances", orders::balances),
+        )
+        .route("/v1/halt", scoped(M::POST, "/v1/halt", halt::halt))
+        .route("/v1/resume", scoped(M::POST, "/v1/resume", admin::resume))
+        .route(
+            "/v1/principals",
+            scoped(M::GET, "/v1/principals", admin::list_principals).merge(scoped(
+                M::POST,
+                "/v1/principals",
+                admin::add_principal,
+            )),
+        )
+        .route(
+            "/v1/principals/{keyid}",
+            scoped(M::DELETE, "/v1/principals/{keyid}", admin::remove_principal),
+        )
+        .route(
+            "/v1/approvals",
+            scoped(M::GET, "/v1/approvals", admin::list_approvals).merge(scoped(
+                M::POST,
+                "/v1/approvals",
+                admin::approve,
+            )),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(
+        "not-found",
+        "Not found",
+        axum::http::StatusCode::NOT_FOUND,
+        "no such endpoint; see /v1/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        "method-not-allowed",
+        "Method not allowed",
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "this endpoint does not accept this method",
+    )
+}

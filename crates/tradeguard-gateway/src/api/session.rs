@@ -1,0 +1,93 @@
+//! `POST /v1/sessions`: a 256-bit bearer token for reads, stored only as its SHA-256.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tradeguard_crypto::{b64, random};
+use tradeguard_store::gateway::SessionRow;
+
+use crate::audit::GatewayEvent;
+use crate::auth::{Authenticated, SESSION_PREFIX, session_hash};
+use crate::config::MIN_SESSION_TTL;
+use crate::error::{GatewayError, Result};
+use crate::principal::{AuthMethod, Principal};
+use crate::state::AppState;
+
+/// Optional session parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// A shorter lifetime than the configured one, in seconds (at least 300).
+    pub ttl_secs: Option<u64>,
+}
+
+/// Opens a session for the signing principal.
+pub async fn open(
+    State(state): State<AppState>,
+    auth: Authenticated<Principal, Option<SessionRequest>>,
+) -> Result<(StatusCode, Json<Value>)> {
+    if auth.principal.method != AuthMethod::Signature {
+        return Err(GatewayError::Denied {
+            reason: "a session cannot open another session; sign the request".into(),
+        });
+    }
+    let max = state.config.session_ttl;
+    let ttl = match auth.body.and_then(|b| b.ttl_secs) {
+        None => max,
+        Some(s) if Duration::from_secs(s) >= MIN_SESSION_TTL && Duration::from_secs(s) <= max => {
+            Duration::from_secs(s)
+        }
+        Some(_) => {
+            return Err(GatewayError::invalid(
+                "ttl_secs",
+                format!("must be between 300 and {}", max.as_secs()),
+            ));
+        }
+    };
+    let raw = random::array::<32>().map_err(|_| GatewayError::Internal {
+        reason: "random number generator failed".into(),
+    })?;
+    let token = format!("{SESSION_PREFIX}{}", b64::encode(&raw));
+    let now = state.clock.now_ms();
+    let expires = now + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
+    let event = GatewayEvent::new("session.open")
+        .field("principal", auth.principal.keyid.as_str())
+        .field("expires_ms", expires);
+    state
+        .audit
+        .append(event)
+        .await
+        .map_err(|_| GatewayError::AuditUnavailable)?;
+    let row = SessionRow {
+        token_hash: session_hash(&token),
+        principal: auth.principal.keyid.clone(),
+        created_ms: now,
+        expires_ms: expires,
+    };
+    state.store.gw_session_insert(&row).await?;
+    let body = json!({"token": token, "expires_ms": expires, "scopes": ["read"]});
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Deletes expired sessions every `every` until the process ends.
+pub fn spawn_cleanup(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match state
+                .store
+                .gw_sessions_delete_expired(state.clock.now_ms())
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,338 @@
+//! Request authentication: RFC 9421 signatures (every request may carry one; state-changing
+//! requests must), bearer sessions (reads only), lockouts and per-principal rate limits.
+//!
+//! The checks, in order, each refusing with a problem document that names it:
+//! `lockout` (address) → `signature-missing` → `signature-format` → `covered-components` →
+//! `keyid` / `keyid-revoked` → `lockout` (key) → `algorithm` → `created-window` → `signature`
+//! → `content-digest` → `nonce-replay`; then the rate limit.
+
+mod extract;
+mod lockout;
+pub mod sig;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use tradeguard_crypto::digest::sha256;
+use tradeguard_store::cache::{Quota, RateDecision};
+
+pub use extract::{Authenticated, Need};
+pub use lockout::Lockouts;
+
+use crate::error::{GatewayError, Result};
+use crate::principal::{AuthMethod, KeyKind, Principal};
+use crate::scope::{Scope, ScopeSet};
+use crate::state::AppState;
+
+/// The authentication check that refused a request (named in the problem document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthCheck {
+    /// No `Signature`/`Signature-Input` (nor a session for a read).
+    SignatureMissing,
+    /// The signature headers are malformed or lack `keyid`, `alg`, `created` or `nonce`.
+    SignatureFormat,
+    /// A required component is not covered, or a covered one is absent.
+    CoveredComponents,
+    /// `keyid` names no principal.
+    KeyId,
+    /// `keyid` names a revoked principal.
+    KeyRevoked,
+    /// `alg` is not the principal's algorithm.
+    Algorithm,
+    /// `created` is outside the window (or `expires` has passed).
+    CreatedWindow,
+    /// The signature does not verify.
+    Signature,
+    /// `Content-Digest` is missing, malformed or does not match the body.
+    ContentDigest,
+    /// The nonce was already used.
+    NonceReplay,
+    /// The bearer session is unknown, expired, or used for a state-changing request.
+    Session,
+}
+
+impl AuthCheck {
+    /// The name in problem documents.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SignatureMissing => "signature-missing",
+            Self::SignatureFormat => "signature-format",
+            Self::CoveredComponents => "covered-components",
+            Self::KeyId => "keyid",
+            Self::KeyRevoked => "keyid-revoked",
+            Self::Algorithm => "algorithm",
+            Self::CreatedWindow => "created-window",
+            Self::Signature => "signature",
+            Self::ContentDigest => "content-digest",
+            Self::NonceReplay => "nonce-replay",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// Components every signature must cover; `content-type` too when there is a body.
+pub const REQUIRED_COMPONENTS: [&str; 4] = ["@method", "@path", "@query", "content-digest"];
+
+/// Prefix of bearer session tokens.
+pub const SESSION_PREFIX: &str = "tgs_";
+
+/// A failed attempt: the error, and the known principal it was made with, if any.
+struct Failure {
+    error: GatewayError,
+    known_key: Option<String>,
+}
+
+impl From<GatewayError> for Failure {
+    fn from(error: GatewayError) -> Self {
+        Self {
+            error,
+            known_key: None,
+        }
+    }
+}
+
+fn fail(check: AuthCheck, detail: impl Into<String>) -> Failure {
+    GatewayError::auth(check, detail).into()
+}
+
+/// Authenticates one request; `body` is the whole body, `peer` the client address.
+pub async fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    peer: Option<IpAddr>,
+) -> Result<(Principal, String)> {
+    let now = state.clock.now_ms();
+    let addr = peer.map(|ip| format!("addr:{ip}"));
+    if let Some(a) = &addr {
+        state.lockouts.check(a, "address", now)?;
+    }
+    let attempt = if parts.headers.contains_key(header::AUTHORIZATION) {
+        session(state, parts, now).await.map(|p| (p, String::new()))
+    } else {
+        signature(state, parts, body, now).await
+    };
+    match attempt {
+        Ok((p, evidence)) => {
+            rate_limit(state, &p.keyid).await?;
+            Ok((p, evidence))
+        }
+        Err(f) => {
+            if matches!(f.error, GatewayError::Unauthenticated { .. }) {
+                if let Some(a) = &addr {
+                    state.lockouts.failure(state, a).await;
+                }
+                if let Some(k) = &f.known_key {
+                    state.lockouts.failure(state, &format!("key:{k}")).await;
+                }
+            }
+            Err(f.error)
+        }
+    }
+}
+
+fn header_str<'a>(parts: &'a Parts, name: &str) -> std::result::Result<Option<&'a str>, Failure> {
+    match parts.headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| {
+            fail(
+                AuthCheck::SignatureFormat,
+                format!("header `{name}` is not ASCII"),
+            )
+        }),
+    }
+}
+
+async fn signature(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    now_ms: i64,
+) -> std::result::Result<(Principal, String), Failure> {
+    let (Some(si), Some(s)) = (
+        header_str(parts, "signature-input")?,
+        header_str(parts, "signature")?,
+    ) else {
+        return Err(fail(
+            AuthCheck::SignatureMissing,
+            "sign the request per RFC 9421 (Signature-Input and Signature headers)",
+        ));
+    };
+    let parsed = sig::parse(si, s).map_err(|e| fail(AuthCheck::SignatureFormat, e.to_string()))?;
+    let (Some(keyid), Some(alg), Some(created), Some(nonce)) =
+        (&parsed.keyid, &parsed.alg, parsed.created, &parsed.nonce)
+    else {
+        return Err(fail(
+            AuthCheck::SignatureFormat,
+            "the signature must carry keyid, alg, created and nonce parameters",
+        ));
+    };
+    let mut required: Vec<&str> = REQUIRED_COMPONENTS.to_vec();
+    if !body.is_empty() {
+        required.push("content-type");
+    }
+    if let Some(m) = required
+        .iter()
+        .find(|c| !parsed.components.iter().any(|p| p == *c))
+    {
+        return Err(fail(
+            AuthCheck::CoveredComponents,
+            format!("the signature must cover `{m}`"),
+        ));
+    }
+    let Some(record) = state.directory.get(keyid) else {
+        return Err(fail(
+            AuthCheck::KeyId,
+            "keyid names no principal of this gateway",
+        ));
+    };
+    let known = |error: GatewayError| Failure {
+        error,
+        known_key: Some(record.keyid.clone()),
+    };
+    if record.revoked {
+        return Err(known(GatewayError::auth(
+            AuthCheck::KeyRevoked,
+            "this principal was revoked",
+        )));
+    }
+    state
+        .lockouts
+        .check(&format!("key:{keyid}"), "key", now_ms)?;
+    if alg != record.kind.alg() {
+        let detail = format!("this principal signs with `{}`", record.kind.alg());
+        return Err(known(GatewayError::auth(AuthCheck::Algorithm, detail)));
+    }
+    let window = i64::try_from(state.config.signature_window.as_secs()).unwrap_or(300);
+    let now_s = now_ms.div_euclid(1000);
+    let expired = parsed.expires.is_some_and(|e| e < now_s);
+    if (now_s - created).abs() > window || expired {
+        let detail = format!(
+            "`created` must be within {window} s of the gateway's clock; check the client's clock"
+        );
+        return Err(known(GatewayError::auth(AuthCheck::CreatedWindow, detail)));
+    }
+    let base = sig::signature_base(&parsed, parts).map_err(|e| {
+        known(GatewayError::auth(
+            AuthCheck::CoveredComponents,
+            e.to_string(),
+        ))
+    })?;
+    let verified = match &record.kind {
+        KeyKind::Ed25519(k) => sig::verify_ed25519(&base, &parsed.signature, k),
+        KeyKind::Hmac => match state.hmac_keys.key(keyid) {
+            Some(k) => sig::verify_hmac(&base, &parsed.signature, k.expose_secret()),
+            None => Err(sig::SigError::BadSignature),
+        },
+    };
+    if verified.is_err() {
+        return Err(known(GatewayError::auth(
+            AuthCheck::Signature,
+            "the signature does not verify with this principal's key",
+        )));
+    }
+    let digest = header_str(parts, "content-digest")?.unwrap_or("");
+    if let Err(e) = sig::check_content_digest(digest, body) {
+        return Err(known(GatewayError::auth(
+            AuthCheck::ContentDigest,
+            e.to_string(),
+        )));
+    }
+    if nonce.len() < 8 || nonce.len() > 128 {
+        return Err(known(GatewayError::auth(
+            AuthCheck::SignatureFormat,
+            "nonce must be 8 to 128 characters",
+        )));
+    }
+    let nonce_key = format!(
+        "gw:nonce:{}",
+        hex::encode(sha256(format!("{keyid}\n{nonce}").as_bytes()))
+    );
+    let ttl = state
+        .config
+        .signature_window
+        .saturating_mul(2)
+        .min(Duration::from_secs(86_400));
+    let fresh = state
+        .replay
+        .check_and_insert(&nonce_key, ttl)
+        .await
+        .map_err(GatewayError::from)?;
+    if !fresh {
+        return Err(known(GatewayError::auth(
+            AuthCheck::NonceReplay,
+            "this nonce was already used; sign every request with a fresh nonce",
+        )));
+    }
+    let principal = Principal {
+        keyid: record.keyid.clone(),
+        scopes: record.scopes,
+        method: AuthMethod::Signature,
+    };
+    Ok((principal, format!("signature-input: {si}\nsignature: {s}")))
+}
+
+/// The SHA-256 under which a session token is stored.
+pub fn session_hash(token: &str) -> Vec<u8> {
+    sha256(token.as_bytes()).to_vec()
+}
+
+async fn session(
+    state: &AppState,
+    parts: &Parts,
+    now_ms: i64,
+) -> std::result::Result<Principal, Failure> {
+    let value = header_str(parts, header::AUTHORIZATION.as_str())?.unwrap_or("");
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .filter(|t| t.starts_with(SESSION_PREFIX))
+    else {
+        return Err(fail(
+            AuthCheck::Session,
+            "Authorization must be `Bearer tgs_...`",
+        ));
+    };
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return Err(fail(
+            AuthCheck::Session,
+            "a session grants read scopes only; sign state-changing requests",
+        ));
+    }
+    let row = state
+        .store
+        .gw_session(&session_hash(token), now_ms)
+        .await
+        .map_err(GatewayError::from)?;
+    let Some(row) = row else {
+        return Err(fail(
+            AuthCheck::Session,
+            "unknown or expired session; open a new one",
+        ));
+    };
+    match state.directory.get(&row.principal) {
+        Some(p) if !p.revoked => Ok(Principal {
+            keyid: p.keyid,
+            scopes: p.scopes.intersect(ScopeSet::of(&[Scope::Read])),
+            method: AuthMethod::Session,
+        }),
+        _ => Err(fail(
+            AuthCheck::KeyRevoked,
+            "the session's principal was revoked",
+        )),
+    }
+}
+
+async fn rate_limit(state: &AppState, keyid: &str) -> Result<()> {
+    let c = &state.config;
+    let quota = Quota::new(c.rate_per_second, Duration::from_secs(1), c.rate_burst)?;
+    let key = format!("gw:rate:{}", hex::encode(sha256(keyid.as_bytes())));
+    match state.limiter.acquire(&key, &quota, 1).await? {
+        RateDecision::Allowed { .. } => Ok(()),
+        RateDecision::Limited { retry_after } => Err(GatewayError::RateLimited {
+            retry_after_secs: retry_after.as_secs_f64().ceil() as u64,
+        }),
+    }
+}

@@ -1,0 +1,45 @@
+//! `tradeguard-gateway`: the zero-trust HTTP API of tradeguard (axum on rustls).
+//!
+//! Only the principals the operator names may talk to the gateway, each within its scopes,
+//! and every state-changing request proves who sent it (RFC 9421 signature, `ed25519` or
+//! `hmac-sha256`), that it was not changed (RFC 9530 `Content-Digest`) and that it is fresh
+//! (`created` window, single-use `nonce`). Errors are RFC 9457 problem documents.
+//!
+//! - [`auth`]: the authentication checks, lockouts, rate limits and the
+//!   [`auth::Authenticated`] extractor; [`scope`]: scopes, default deny.
+//! - [`api`]: the `/v1` router and handlers; [`quorum`]: M-of-N approvals;
+//!   [`trading`]: ACTIVE / REDUCING / HALTED, persisted and broadcast.
+//! - [`venue`]: the exchange side behind traits (risk gate, order router, canceller, alerts);
+//!   [`audit`]: the fail-closed audit interface.
+//! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
+//!
+//! ```no_run
+//! # async fn demo(store: tradeguard_store::Store, keys: tradeguard_gateway::keys::GatewayKeys,
+//! #   audit: std::sync::Arc<dyn tradeguard_gateway::audit::AuditSink>) -> Result<(), Box<dyn std::error::Error>> {
+//! use tradeguard_gateway::{api, state::GatewayBuilder, tls};
+//! let state = GatewayBuilder::new(store, keys, audit).build().await?;
+//! let app = api::router(state);
+//! let cert = tls::self_signed(&["localhost".into()])?;
+//! tls::serve(app, "127.0.0.1:8443".parse()?, tls::Transport::Tls(cert.config().await?), tls::Handle::new()).await?;
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod principal;
+pub mod problem;
+pub mod quorum;
+pub mod scope;
+pub mod state;
+pub mod tls;
+pub mod trading;
+pub mod venue;
+
+pub use error::{GatewayError, Result};
