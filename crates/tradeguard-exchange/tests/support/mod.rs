@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod sim;
+pub mod vclock;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
