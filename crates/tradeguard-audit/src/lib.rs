@@ -12,7 +12,9 @@
 //! - [`keys`]: the log's signer and the keys auditors trust.
 //! - [`verify`], [`export`]: offline verification of a whole log, naming the first entry
 //!   changed, removed, inserted or reordered.
-//! - [`memory_log`]: the same log in memory.
+//! - [`log`]: the log stored through `tradeguard-store` (SQLite, PostgreSQL): durable
+//!   appends, checkpoints, proofs, export; [`store_verify`]: offline verification of a store.
+//! - [`memory_log`]: the same log in memory; [`bench`]: the `tradeguard bench audit` figures.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -31,6 +33,7 @@
 //! assert_eq!(report.signed_size, 1);
 //! ```
 
+pub mod bench;
 pub mod checkpoint;
 pub mod clock;
 pub mod entry;
@@ -38,9 +41,11 @@ mod error;
 pub mod event;
 pub mod export;
 pub mod keys;
+pub mod log;
 pub mod memory_log;
 pub mod merkle;
 pub mod note;
+pub mod store_verify;
 pub mod verify;
 
 pub use error::AuditError;

@@ -118,6 +118,11 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// JSON form: `{"ok": false, "finding": <message>, "seq": <entry or null>}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "ok": false, "finding": self.to_string(), "seq": self.seq() })
+    }
+
     /// The entry sequence number the finding names, if it names one.
     pub fn seq(&self) -> Option<u64> {
         match self {

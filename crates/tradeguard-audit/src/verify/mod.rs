@@ -42,6 +42,21 @@ pub struct VerifyReport {
     pub signers: Vec<String>,
 }
 
+impl VerifyReport {
+    /// JSON summary, as `tradeguard audit verify --json` prints it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "ok": true,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "signed_size": self.signed_size,
+            "signed_root": self.signed_root.to_base64(),
+            "unsigned_tail": self.unsigned_tail,
+            "signers": self.signers,
+        })
+    }
+}
+
 /// Whether entries after the last checkpoint are acceptable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tail {
