@@ -40,6 +40,9 @@ async fn copy_columns(store: &Store, columns: &[&str], from: &CredentialId, to: 
         .unwrap();
 }
 
+/// Checks the crypto error inside a `BadEnvelope`.
+type Want = fn(&CryptoError) -> bool;
+
 fn seal_credential(
     to: &tradeguard_vault::GatewayPublicKeys,
     kem: Kem,
@@ -173,7 +176,7 @@ tradeguard_store::backend_tests! {
         let wrong_key = envelope::seal(&other.public_key(), Suite::default(), Info::Credential, doc.as_bytes()).unwrap().to_json();
         let wrong_info = envelope::seal(&keys.x25519, Suite::default(), Info::Intent, doc.as_bytes()).unwrap().to_json();
         let profile = ProfileName::new("main").unwrap();
-        let cases: [(&str, fn(&CryptoError) -> bool); 3] = [
+        let cases: [(&str, Want); 3] = [
             (truncated, |e| matches!(e, CryptoError::MalformedEnvelope { .. })),
             (&wrong_key, |e| matches!(e, CryptoError::OpenFailed { .. })),
             (&wrong_info, |e| matches!(e, CryptoError::OpenFailed { .. })),
