@@ -33,6 +33,8 @@ enum Command {
     Config(cmd::risk::ConfigArgs),
     /// Run risk profiles over a price history (CSV or simulated) and print what happened.
     Backtest(cmd::risk::BacktestArgs),
+    /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`.
+    Audit(cmd::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => cmd::sim::run(args),
         Command::Config(args) => cmd::risk::run_config(args),
         Command::Backtest(args) => cmd::risk::run_backtest(args),
+        Command::Audit(args) => cmd::audit::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

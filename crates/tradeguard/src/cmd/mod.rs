@@ -1,6 +1,7 @@
 //! Subcommand handlers, one module per area.
 
 pub mod analytics;
+pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod risk;
