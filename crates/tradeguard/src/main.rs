@@ -25,6 +25,9 @@ enum Command {
     Report(cmd::analytics::ReportArgs),
     /// The whole product on loopback with simulated exchanges (not built yet: prints its plan).
     Demo(cmd::demo::DemoArgs),
+    /// What the platform gives the gateway: CPU features, memory locking, core dumps, clock,
+    /// data dir permissions; each line says what to do when something is missing.
+    Doctor(cmd::doctor::DoctorArgs),
     /// Print benchmark figures as JSON.
     Bench(cmd::bench::BenchArgs),
     /// Run the exchange simulators (Binance, Coinbase, Coinbase Exchange, Kraken) on 127.0.0.1.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Doctor(args) => cmd::doctor::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Config(args) => cmd::risk::run_config(args),
