@@ -55,10 +55,16 @@ pub enum RejectKind {
 impl fmt::Display for RejectKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            RejectKind::InvalidSignature => "invalid signature",
-            RejectKind::InvalidTimestamp => "timestamp outside the allowed window",
-            RejectKind::InvalidNonce => "nonce not increasing",
-            RejectKind::InvalidApiKey => "API key refused",
+            RejectKind::InvalidSignature => "invalid signature (check the API secret)",
+            RejectKind::InvalidTimestamp => {
+                "timestamp outside the allowed window (check the host clock)"
+            }
+            RejectKind::InvalidNonce => {
+                "nonce not increasing (is another program using this key, or did the clock go back?)"
+            }
+            RejectKind::InvalidApiKey => {
+                "API key refused (check the key, its secret, its IP allowlist and the host clock)"
+            }
             RejectKind::PermissionDenied => "permission denied",
             RejectKind::InsufficientFunds => "insufficient funds",
             RejectKind::InvalidOrder => "order refused",
