@@ -8,7 +8,6 @@
 
 mod extract;
 mod lockout;
-pub mod sig;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use std::time::Duration;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use tradeguard_crypto::digest::sha256;
+use tradeguard_httpsig::{HttpSigError, RequestParts};
 use tradeguard_store::cache::{Quota, RateDecision};
 
 pub use extract::{Authenticated, Need};
@@ -161,10 +161,20 @@ async fn signature(
             "sign the request per RFC 9421 (Signature-Input and Signature headers)",
         ));
     };
-    let parsed = sig::parse(si, s).map_err(|e| fail(AuthCheck::SignatureFormat, e.to_string()))?;
-    let (Some(keyid), Some(alg), Some(created), Some(nonce)) =
-        (&parsed.keyid, &parsed.alg, parsed.created, &parsed.nonce)
-    else {
+    let format = |e: HttpSigError| fail(AuthCheck::SignatureFormat, e.to_string());
+    let rp = RequestParts::from_http(parts).map_err(format)?;
+    let parsed = tradeguard_httpsig::parse(&rp, si, s, None).map_err(|e| match e {
+        HttpSigError::ComponentNotInMessage { .. } | HttpSigError::ComponentNotCovered { .. } => {
+            fail(AuthCheck::CoveredComponents, e.to_string())
+        }
+        other => format(other),
+    })?;
+    let (Some(keyid), Some(alg), Some(_), Some(nonce)) = (
+        parsed.keyid(),
+        parsed.alg(),
+        parsed.created(),
+        parsed.nonce(),
+    ) else {
         return Err(fail(
             AuthCheck::SignatureFormat,
             "the signature must carry keyid, alg, created and nonce parameters",
@@ -174,78 +184,56 @@ async fn signature(
     if !body.is_empty() {
         required.push("content-type");
     }
-    if let Some(m) = required
-        .iter()
-        .find(|c| !parsed.components.iter().any(|p| p == *c))
-    {
-        return Err(fail(
-            AuthCheck::CoveredComponents,
-            format!("the signature must cover `{m}`"),
-        ));
-    }
+    parsed
+        .require_components(&required)
+        .map_err(|e| fail(AuthCheck::CoveredComponents, e.to_string()))?;
     let Some(record) = state.directory.get(keyid) else {
         return Err(fail(
             AuthCheck::KeyId,
             "keyid names no principal of this gateway",
         ));
     };
-    let known = |error: GatewayError| Failure {
-        error,
+    let known = |check: AuthCheck, detail: String| Failure {
+        error: GatewayError::auth(check, detail),
         known_key: Some(record.keyid.clone()),
     };
     if record.revoked {
-        return Err(known(GatewayError::auth(
+        return Err(known(
             AuthCheck::KeyRevoked,
-            "this principal was revoked",
-        )));
+            "this principal was revoked".into(),
+        ));
     }
     state
         .lockouts
         .check(&format!("key:{keyid}"), "key", now_ms)?;
-    if alg != record.kind.alg() {
+    if alg.as_str() != record.kind.alg() {
         let detail = format!("this principal signs with `{}`", record.kind.alg());
-        return Err(known(GatewayError::auth(AuthCheck::Algorithm, detail)));
+        return Err(known(AuthCheck::Algorithm, detail));
     }
-    let window = i64::try_from(state.config.signature_window.as_secs()).unwrap_or(300);
-    let now_s = now_ms.div_euclid(1000);
-    let expired = parsed.expires.is_some_and(|e| e < now_s);
-    if (now_s - created).abs() > window || expired {
-        let detail = format!(
-            "`created` must be within {window} s of the gateway's clock; check the client's clock"
-        );
-        return Err(known(GatewayError::auth(AuthCheck::CreatedWindow, detail)));
+    let window = state.config.signature_window.as_secs();
+    let now_s = u64::try_from(now_ms.div_euclid(1000)).unwrap_or(0);
+    if let Err(e) = parsed.check_freshness(now_s, window) {
+        let detail = format!("{e}; check the client's clock");
+        return Err(known(AuthCheck::CreatedWindow, detail));
     }
-    let base = sig::signature_base(&parsed, parts).map_err(|e| {
-        known(GatewayError::auth(
-            AuthCheck::CoveredComponents,
-            e.to_string(),
-        ))
-    })?;
     let verified = match &record.kind {
-        KeyKind::Ed25519(k) => sig::verify_ed25519(&base, &parsed.signature, k),
-        KeyKind::Hmac => match state.hmac_keys.key(keyid) {
-            Some(k) => sig::verify_hmac(&base, &parsed.signature, k.expose_secret()),
-            None => Err(sig::SigError::BadSignature),
-        },
+        KeyKind::Ed25519(k) => parsed.verify_ed25519(k).is_ok(),
+        KeyKind::Hmac => state
+            .hmac_keys
+            .key(keyid)
+            .is_some_and(|k| parsed.verify_hmac(&k).is_ok()),
     };
-    if verified.is_err() {
-        return Err(known(GatewayError::auth(
-            AuthCheck::Signature,
-            "the signature does not verify with this principal's key",
-        )));
+    if !verified {
+        let detail = "the signature does not verify with this principal's key".into();
+        return Err(known(AuthCheck::Signature, detail));
     }
     let digest = header_str(parts, "content-digest")?.unwrap_or("");
-    if let Err(e) = sig::check_content_digest(digest, body) {
-        return Err(known(GatewayError::auth(
-            AuthCheck::ContentDigest,
-            e.to_string(),
-        )));
+    if let Err(e) = tradeguard_httpsig::verify_content_digest(digest, body) {
+        return Err(known(AuthCheck::ContentDigest, e.to_string()));
     }
     if nonce.len() < 8 || nonce.len() > 128 {
-        return Err(known(GatewayError::auth(
-            AuthCheck::SignatureFormat,
-            "nonce must be 8 to 128 characters",
-        )));
+        let detail = "nonce must be 8 to 128 characters".into();
+        return Err(known(AuthCheck::SignatureFormat, detail));
     }
     let nonce_key = format!(
         "gw:nonce:{}",
@@ -262,10 +250,8 @@ async fn signature(
         .await
         .map_err(GatewayError::from)?;
     if !fresh {
-        return Err(known(GatewayError::auth(
-            AuthCheck::NonceReplay,
-            "this nonce was already used; sign every request with a fresh nonce",
-        )));
+        let detail = "this nonce was already used; sign every request with a fresh nonce".into();
+        return Err(known(AuthCheck::NonceReplay, detail));
     }
     let principal = Principal {
         keyid: record.keyid.clone(),
