@@ -3,16 +3,21 @@
 //! the transaction holding its events committed, and gets that transaction's error if it
 //! failed (fail closed). An event that cannot be encoded fails alone.
 //!
-//! Leader/follower: every caller queues its request, then takes the writer lock; whoever holds
-//! it drains the whole queue and answers everyone it drained. A caller whose request was
-//! already answered finds its reply waiting. Not cancel-safe: a caller that stops waiting
-//! after queueing may still have its events written.
+//! Every caller queues its request and spawns a writer task; the task takes the writer lock,
+//! drains the whole queue and answers everyone it drained (a task that finds the queue empty
+//! has had its request answered by an earlier one). The write runs in a task, not in the
+//! caller's future, so a caller that stops waiting cannot cut a transaction short for the
+//! others; its own events may still be written.
+
+use std::sync::atomic::Ordering;
+
+use tokio::sync::oneshot;
+use tradeguard_store::ErrorClass;
 
 use super::head::{Batch, Head, moved_by_another_writer};
 use super::{APPEND_ATTEMPTS, AppendReceipt, AuditLog};
 use crate::AuditError;
 use crate::event::AuditEvent;
-use tokio::sync::oneshot;
 
 /// One caller's events and where to send the outcome.
 pub(crate) struct Pending {
@@ -21,8 +26,8 @@ pub(crate) struct Pending {
 }
 
 impl AuditLog {
-    /// Queues `events`, writes the queue if this caller becomes the leader, and waits for the
-    /// outcome of the transaction that holds them.
+    /// Queues `events`, has a writer task write the queue, and waits for the outcome of the
+    /// transaction that holds them.
     pub(crate) async fn append_grouped(
         &self,
         events: &[AuditEvent],
@@ -32,16 +37,22 @@ impl AuditLog {
             events: events.to_vec(),
             reply,
         });
-        {
-            let mut head = self.head.lock().await;
-            let drained = self.queue_take();
-            if !drained.is_empty() {
-                self.write_group(&mut head, drained).await;
-            }
+        let writer = self.clone();
+        tokio::spawn(async move { writer.write_queued().await });
+        outcome.await.map_err(|_| AuditError::Append {
+            // Only a panic in the writer drops a reply; it may have committed.
+            class: ErrorClass::UnknownOutcome,
+            reason: "the audit writer stopped before answering".into(),
+        })?
+    }
+
+    /// Takes the writer lock and writes whatever is queued.
+    async fn write_queued(&self) {
+        let mut head = self.head.lock().await;
+        let drained = self.queue_take();
+        if !drained.is_empty() {
+            self.write_group(&mut head, drained).await;
         }
-        outcome
-            .await
-            .map_err(|_| AuditError::Corrupt("an append was dropped without an answer".into()))?
     }
 
     fn queue_push(&self, p: Pending) {
@@ -75,6 +86,7 @@ impl AuditLog {
                 .await
             {
                 Ok(()) => {
+                    self.commits.fetch_add(1, Ordering::Relaxed);
                     *head = next;
                     return answer(group, receipts, Ok(()));
                 }

@@ -1,12 +1,24 @@
 //! [`AuditLog`]: the append-only log stored through `tradeguard-store` (SQLite or PostgreSQL).
 //!
-//! - **Durable, fail closed.** [`AuditLog::append`] returns only after the transaction that
-//!   holds the entry and its tree nodes has committed. Any error means the event may not be
-//!   recorded: the caller must refuse the action that caused it.
+//! - **Durable, fail closed.** [`AuditLog::append`] returns an [`AppendReceipt`] only after the
+//!   transaction that holds the entry and its tree nodes has committed (SQLite WAL with
+//!   `synchronous=FULL`, or a PostgreSQL commit). Any error means the event may not be
+//!   recorded: the caller must refuse the action that caused it. The receipt cannot be made
+//!   outside this crate, so code that must not act unrecorded can demand one:
+//!
+//!   ```ignore
+//!   let receipt = audit.append(&event).await?; // an error refuses the order
+//!   router.send(approved_order, &receipt).await
+//!   ```
+//!
+//!   An error whose [`AuditError::class`] is `UnknownOutcome` (a commit whose fate is unknown)
+//!   may have recorded the event: the log then says more happened than did, never less.
 //! - **One writer at a time, group commit.** Appends in this process are serialised, and the
-//!   ones that arrive during a commit share the next transaction (one fsync for many callers);
-//!   across replicas the head row's compare-and-set refuses a stale writer, which reloads the
-//!   head and retries.
+//!   ones that arrive during a commit share the next transaction (one fsync for many callers,
+//!   each still waiting for its own commit); across replicas the head row's compare-and-set
+//!   refuses a stale writer, which reloads the head and retries. Writes run in their own task:
+//!   a caller that stops waiting (a dropped request) never abandons a transaction that holds
+//!   other callers' events, though its own events may still be written.
 //! - **O(log n) proofs.** Every complete subtree hash is stored; a proof reads O(log n) nodes
 //!   in one query. The tree head is kept incrementally (the frontier), never recomputed.
 
@@ -15,6 +27,7 @@ mod head;
 mod proofs;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
 use tradeguard_store::Store;
@@ -31,25 +44,42 @@ use head::Head;
 /// How many times an append reloads the head after another writer moved it.
 const APPEND_ATTEMPTS: usize = 5;
 
-/// What an append recorded.
+/// Proof that an append committed: only this crate makes one, after the commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppendReceipt {
-    /// Sequence number of the first entry written.
-    pub first_seq: u64,
-    /// Number of entries written.
-    pub count: u64,
-    /// Tree size after the append.
-    pub tree_size: u64,
+    first_seq: u64,
+    count: u64,
+    tree_size: u64,
 }
 
-/// The stored audit log.
+impl AppendReceipt {
+    /// Sequence number of the first entry written.
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// Number of entries written.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Tree size right after this append (an inclusion proof at this size or later proves
+    /// the entries).
+    pub fn tree_size(&self) -> u64 {
+        self.tree_size
+    }
+}
+
+/// The stored audit log. Cloning is cheap and gives another handle on the same writer.
+#[derive(Clone)]
 pub struct AuditLog {
     store: Store,
-    signer: LogSigner,
+    signer: Arc<LogSigner>,
     redactor: Redactor,
     clock: Arc<dyn Clock>,
-    head: Mutex<Head>,
-    queue: std::sync::Mutex<Vec<group::Pending>>,
+    head: Arc<Mutex<Head>>,
+    queue: Arc<std::sync::Mutex<Vec<group::Pending>>>,
+    commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -71,11 +101,12 @@ impl AuditLog {
         let head = Head::load(&store).await?;
         Ok(Self {
             store,
-            signer,
+            signer: Arc::new(signer),
             redactor,
             clock,
-            head: Mutex::new(head),
-            queue: std::sync::Mutex::new(Vec::new()),
+            head: Arc::new(Mutex::new(head)),
+            queue: Arc::default(),
+            commits: Arc::default(),
         })
     }
 
@@ -85,7 +116,7 @@ impl AuditLog {
     }
 
     /// Appends events durably, in order and contiguously; returns after the transaction that
-    /// holds them committed. Concurrent appends share transactions (see [`group`]).
+    /// holds them committed. Concurrent appends share transactions (see the module docs).
     pub async fn append_batch(&self, events: &[AuditEvent]) -> Result<AppendReceipt, AuditError> {
         self.append_grouped(events).await
     }
@@ -93,6 +124,12 @@ impl AuditLog {
     /// The number of entries (as of this process's last append or reload).
     pub async fn size(&self) -> u64 {
         self.head.lock().await.size()
+    }
+
+    /// Transactions this handle's writer has committed (group commit puts many appends in
+    /// one).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Signs and stores a checkpoint of the current tree head, and returns it.
