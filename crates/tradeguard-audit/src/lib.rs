@@ -14,6 +14,8 @@
 //!   changed, removed, inserted or reordered.
 //! - [`log`]: the log stored through `tradeguard-store` (SQLite, PostgreSQL): durable
 //!   appends, checkpoints, proofs, export; [`store_verify`]: offline verification of a store.
+//! - [`sink`]: the [`sink::AuditSink`] trait the rest of the system appends through (the
+//!   stored log, or an in-memory sink that can be told to fail, for fail-closed tests).
 //! - [`memory_log`]: the same log in memory; [`bench`]: the `tradeguard bench audit` figures.
 //!
 //! ```
@@ -45,6 +47,7 @@ pub mod log;
 pub mod memory_log;
 pub mod merkle;
 pub mod note;
+pub mod sink;
 pub mod store_verify;
 pub mod verify;
 

@@ -53,6 +53,14 @@ pub struct AppendReceipt {
 }
 
 impl AppendReceipt {
+    pub(crate) fn new(first_seq: u64, count: u64, tree_size: u64) -> Self {
+        Self {
+            first_seq,
+            count,
+            tree_size,
+        }
+    }
+
     /// Sequence number of the first entry written.
     pub fn first_seq(&self) -> u64 {
         self.first_seq
