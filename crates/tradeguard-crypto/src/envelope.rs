@@ -84,6 +84,16 @@ impl<T> Opened<T> {
     }
 }
 
+impl<T> Opened<T> {
+    /// Transforms the opened value with a check that may fail, keeping the proof on success.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Opened<U>, E> {
+        Ok(Opened {
+            value: f(self.value)?,
+            suite: self.suite,
+        })
+    }
+}
+
 impl<T> Deref for Opened<T> {
     type Target = T;
     fn deref(&self) -> &T {

@@ -5,13 +5,15 @@
 //! - [`sign`]: Ed25519 and ML-DSA-65 signatures; [`did`]: `did:key` for Ed25519 keys.
 //! - [`secret`]: zeroizing secret types that never print; [`ct`]: constant-time comparison.
 //! - [`digest`], [`mac`]: SHA-2 and HMAC; [`jcs`]: RFC 8785 canonical JSON.
+//! - [`intent`]: sealed per-trade intents (signed payload, padding, routing ids, score, key pool).
 //!
 //! Primitives come from aws-lc-rs (the fastest on our hosts) and, for X-Wing, from the
 //! RustCrypto `x-wing` crate; HPKE is composed from them and proven by the RFC 9180 and
 //! draft-ietf-hpke-pq test vectors.
 //!
 //! ```
-//! use tradeguard_crypto::envelope::{Info, RecipientKey, Suite};
+//! use tradeguard_crypto::envelope::{Info, RecipientKey};
+//! use tradeguard_crypto::hpke::Suite;
 //!
 //! let gateway = RecipientKey::generate_x25519().unwrap();
 //! let sealed = tradeguard_crypto::envelope::seal(
@@ -31,6 +33,7 @@ pub mod digest;
 pub mod envelope;
 mod error;
 pub mod hpke;
+pub mod intent;
 pub mod jcs;
 pub mod mac;
 pub mod random;

@@ -74,6 +74,9 @@ fn check(tc: usize, e: &Entry) {
     let info = h(&e.info);
     let (enc, mut sender) = hpke::setup_sender_derand(suite, &pk, &info, &h(&e.ikm_e)).unwrap();
     assert_eq!(enc, h(&e.enc), "TC{tc} enc");
+    if kem == Kem::X25519HkdfSha256 {
+        check_pooled_sender(tc, e, suite, &pk, &info);
+    }
     let mut receiver = hpke::setup_receiver(suite, &sk, &enc, &info).unwrap();
     for (i, x) in e.encryptions.iter().enumerate() {
         let ct = sender.seal(&h(&x.aad), &h(&x.pt)).unwrap();
@@ -86,6 +89,18 @@ fn check(tc: usize, e: &Entry) {
             .export(suite, &h(&x.exporter_context), x.len)
             .unwrap();
         assert_eq!(got, h(&x.exported_value), "TC{tc} export {i}");
+    }
+}
+
+/// The sender path for pre-generated (pooled) ephemeral keys, given the vector's ephemeral key,
+/// gives the vector's `enc` and ciphertexts.
+fn check_pooled_sender(tc: usize, e: &Entry, suite: Suite, pk: &PublicKey, info: &[u8]) {
+    let sk_e = hpke::EphemeralX25519::derive(&h(&e.ikm_e)).unwrap();
+    let (enc, mut sender) = hpke::setup_sender_with_ephemeral(suite, pk, info, sk_e).unwrap();
+    assert_eq!(enc, h(&e.enc), "TC{tc} pooled sender: enc");
+    for (i, x) in e.encryptions.iter().enumerate() {
+        let ct = sender.seal(&h(&x.aad), &h(&x.pt)).unwrap();
+        assert_eq!(ct, h(&x.ct), "TC{tc} pooled sender: encryption {i}");
     }
 }
 
@@ -127,4 +142,29 @@ fn fail_open_out_of_order_does_not_advance() {
     );
     assert_eq!(r.open(b"", &c0).unwrap(), b"zero");
     assert_eq!(r.open(b"", &c1).unwrap(), b"one");
+}
+
+#[test]
+fn fail_pooled_ephemeral_key_with_xwing() {
+    let sk = PrivateKey::generate(Kem::XWing).unwrap();
+    let suite = Suite {
+        kem: Kem::XWing,
+        ..Suite::default()
+    };
+    let sk_e = hpke::EphemeralX25519::generate().unwrap();
+    assert!(hpke::setup_sender_with_ephemeral(suite, &sk.public_key(), b"i", sk_e).is_err());
+}
+
+#[test]
+fn pooled_ephemeral_key_seal_opens() {
+    let suite = Suite::default();
+    let sk = PrivateKey::generate(Kem::X25519HkdfSha256).unwrap();
+    let sk_e = hpke::EphemeralX25519::generate().unwrap();
+    let enc_want = sk_e.public_key().to_vec();
+    let (enc, mut s) =
+        hpke::setup_sender_with_ephemeral(suite, &sk.public_key(), b"i", sk_e).unwrap();
+    assert_eq!(enc, enc_want, "enc is the pooled key's public key");
+    let ct = s.seal(b"", b"order").unwrap();
+    let mut r = hpke::setup_receiver(suite, &sk, &enc, b"i").unwrap();
+    assert_eq!(r.open(b"", &ct).unwrap(), b"order");
 }

@@ -111,24 +111,63 @@ fn check_len(pk: &[u8], what: &'static str) -> Result<(), CryptoError> {
     Ok(())
 }
 
+/// A one-use X25519 ephemeral key pair for the sender side.
+///
+/// The private key lives only inside aws-lc-rs (AWS-LC wipes it with `OPENSSL_cleanse` when the
+/// key is freed, `crypto/mem.c` `OPENSSL_free`); its public key is computed once, when the key is
+/// made, so a pre-generated key costs one Diffie-Hellman when used. [`encap_with`] takes it by
+/// value: a key can be used once only, and it is freed (wiped) as the encapsulation ends.
+pub struct EphemeralX25519 {
+    key: PrivateKey,
+    public: [u8; NPK],
+}
+
+impl EphemeralX25519 {
+    /// A fresh random key pair (one X25519 key generation).
+    pub fn generate() -> Result<Self, CryptoError> {
+        let key = PrivateKey::generate(&X25519).map_err(|_| CryptoError::Rng)?;
+        let public = public_of(&key)?;
+        Ok(Self { key, public })
+    }
+
+    /// The key pair RFC 9180 `DeriveKeyPair(ikm_e)` gives (test vectors only).
+    pub fn derive(ikm_e: &[u8]) -> Result<Self, CryptoError> {
+        let sk = X25519Private::derive(ikm_e)?;
+        Ok(Self {
+            key: sk.key,
+            public: sk.public,
+        })
+    }
+
+    /// The public key, which becomes `enc`.
+    pub fn public_key(&self) -> &[u8; NPK] {
+        &self.public
+    }
+}
+
 /// Encap(pkR) with a fresh ephemeral key: returns (shared_secret, enc).
 pub fn encap(pk_r: &[u8]) -> Result<(SharedSecret, Vec<u8>), CryptoError> {
     check_len(pk_r, "X25519 public key")?;
-    let sk_e = PrivateKey::generate(&X25519).map_err(|_| CryptoError::Rng)?;
-    let enc = public_of(&sk_e)?;
-    let dh = dh(&sk_e, pk_r)?;
-    Ok((extract_and_expand(&dh[..], &enc, pk_r)?, enc.to_vec()))
+    encap_with(EphemeralX25519::generate()?, pk_r)
 }
 
 /// Encap with the ephemeral key derived from `ikm_e` (test vectors only).
 pub fn encap_derand(pk_r: &[u8], ikm_e: &[u8]) -> Result<(SharedSecret, Vec<u8>), CryptoError> {
     check_len(pk_r, "X25519 public key")?;
-    let sk_e = X25519Private::derive(ikm_e)?;
+    encap_with(EphemeralX25519::derive(ikm_e)?, pk_r)
+}
+
+/// Encap(pkR) with a given ephemeral key, consumed: one Diffie-Hellman and the KEM's HKDF.
+/// Every sender path ([`encap`], [`encap_derand`], pooled keys) goes through here, so the
+/// RFC 9180 vectors prove it.
+pub fn encap_with(
+    sk_e: EphemeralX25519,
+    pk_r: &[u8],
+) -> Result<(SharedSecret, Vec<u8>), CryptoError> {
+    check_len(pk_r, "X25519 public key")?;
     let dh = dh(&sk_e.key, pk_r)?;
-    Ok((
-        extract_and_expand(&dh[..], &sk_e.public, pk_r)?,
-        sk_e.public.to_vec(),
-    ))
+    let shared = extract_and_expand(&dh[..], &sk_e.public, pk_r)?;
+    Ok((shared, sk_e.public.to_vec()))
 }
 
 /// Decap(enc, skR): returns the shared secret.

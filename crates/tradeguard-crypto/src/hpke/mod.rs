@@ -11,6 +11,7 @@ mod schedule;
 mod suite;
 mod xwing;
 
+pub use dhkem::EphemeralX25519;
 pub use schedule::Context;
 pub use suite::{Aead, Kdf, Kem, Suite};
 
@@ -132,6 +133,26 @@ pub fn setup_sender(
         Kem::X25519HkdfSha256 => dhkem::encap(&pk_r.bytes)?,
         Kem::XWing => xwing::encap(&pk_r.bytes)?,
     };
+    let ctx = schedule::key_schedule(suite, &shared[..], info)?;
+    Ok((enc, ctx))
+}
+
+/// Sender side with a pre-generated X25519 ephemeral key (from a key pool), which is consumed:
+/// the hot path is one Diffie-Hellman plus the key schedule. X25519 suites only (X-Wing
+/// encapsulation has no separable ephemeral key pair).
+pub fn setup_sender_with_ephemeral(
+    suite: Suite,
+    pk_r: &PublicKey,
+    info: &[u8],
+    sk_e: EphemeralX25519,
+) -> Result<(Vec<u8>, Context), CryptoError> {
+    if pk_r.kem != Kem::X25519HkdfSha256 || suite.kem != Kem::X25519HkdfSha256 {
+        return Err(CryptoError::InvalidKey {
+            what: suite.kem.public_key_name(),
+            reason: "a pre-generated ephemeral key is X25519 only",
+        });
+    }
+    let (shared, enc) = dhkem::encap_with(sk_e, &pk_r.bytes)?;
     let ctx = schedule::key_schedule(suite, &shared[..], info)?;
     Ok((enc, ctx))
 }

@@ -1,0 +1,24 @@
+//! Writes the seed corpus: `cargo run --example make_seeds` (from this directory).
+
+use tradeguard_crypto::hpke::Kem;
+use tradeguard_crypto::intent::OpenPolicy;
+use tradeguard_crypto::intent::pad::pad;
+use tradeguard_crypto_fuzz::{sample, sealer};
+
+fn main() -> std::io::Result<()> {
+    let padded_len = OpenPolicy::default()
+        .sizes
+        .padded_len(Kem::X25519HkdfSha256);
+    for (name, dummy) in [("real", false), ("dummy", true)] {
+        let s = sample(dummy);
+        let payload = s.to_bytes().expect("encode");
+        std::fs::write(format!("seeds/intent_payload/{name}.json"), &payload)?;
+        std::fs::write(
+            format!("seeds/intent_payload/{name}.padded"),
+            &pad(&payload, padded_len).expect("pad")[..],
+        )?;
+        let packet = sealer().seal(&s).expect("seal").to_json();
+        std::fs::write(format!("seeds/intent_open/{name}.json"), packet)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,410 @@
+//! The inner payload of a sealed intent, its canonical signing input and its strict parser.
+//!
+//! On the wire (inside the seal, before padding) the payload is one JSON object:
+//!
+//! ```text
+//! {"created":1767225600,"dummy":false,"nonce":"<16 bytes, b64url>","order":{...},
+//!  "principal":"did:key:z6Mk...","routing":"<16 bytes, b64url>","sig":"<64 bytes, b64url>","v":1}
+//! ```
+//!
+//! `sig` is the principal's Ed25519 signature over `tradeguard/v1 intent signature\n` followed
+//! by the RFC 8785 (JCS) canonical form of the object without `sig`. The parser is strict: an
+//! unknown, missing, duplicated (at any depth) or mistyped member is an error naming it.
+
+use std::fmt;
+
+use serde_json::{Map, Value, json};
+
+use super::IntentError;
+use super::routing::{RoutingId, RoutingKey};
+use super::strict_json::parse_object;
+use crate::did::{decode_ed25519_did, encode_ed25519_did};
+use crate::sign::{Ed25519SigningKey, Ed25519VerifyingKey};
+use crate::{b64, jcs, random};
+
+/// Length of the replay nonce (128 bits).
+pub const NONCE_LEN: usize = 16;
+/// Length of the per-intent random value the routing id is derived from.
+pub const ROUTING_SEED_LEN: usize = 16;
+/// Prefix of the signed message, so an intent signature is never valid for anything else.
+pub const SIGNATURE_CONTEXT: &[u8] = b"tradeguard/v1 intent signature\n";
+const MEMBERS: [&str; 8] = [
+    "v",
+    "order",
+    "principal",
+    "nonce",
+    "created",
+    "dummy",
+    "routing",
+    "sig",
+];
+
+/// What a principal signs: the order and everything that makes the intent unique.
+#[derive(Clone, PartialEq)]
+pub struct IntentPayload {
+    order: Map<String, Value>,
+    principal_did: String,
+    principal: Ed25519VerifyingKey,
+    nonce: [u8; NONCE_LEN],
+    created: i64,
+    dummy: bool,
+    routing_seed: [u8; ROUTING_SEED_LEN],
+}
+
+impl IntentPayload {
+    /// A new payload with a fresh random nonce and routing seed. `order` must be a JSON object
+    /// with a canonical form; `created` is the Unix time in seconds.
+    pub fn new(
+        order: Value,
+        principal: &Ed25519VerifyingKey,
+        created: i64,
+        dummy: bool,
+    ) -> Result<Self, IntentError> {
+        Self::from_parts(
+            order,
+            principal,
+            random::array()?,
+            created,
+            dummy,
+            random::array()?,
+        )
+    }
+
+    /// A payload from explicit parts (tests, replays of recorded traffic). Use [`Self::new`]
+    /// for real intents: a repeated nonce is refused as a replay.
+    pub fn from_parts(
+        order: Value,
+        principal: &Ed25519VerifyingKey,
+        nonce: [u8; NONCE_LEN],
+        created: i64,
+        dummy: bool,
+        routing_seed: [u8; ROUTING_SEED_LEN],
+    ) -> Result<Self, IntentError> {
+        let Value::Object(order) = order else {
+            return Err(bad("order", "is not a JSON object"));
+        };
+        if created < 0 {
+            return Err(bad("created", "is before 1970"));
+        }
+        Ok(Self {
+            order,
+            principal_did: encode_ed25519_did(principal),
+            principal: *principal,
+            nonce,
+            created,
+            dummy,
+            routing_seed,
+        })
+    }
+
+    /// The order, as the principal wrote it.
+    pub fn order(&self) -> &Map<String, Value> {
+        &self.order
+    }
+
+    /// The principal's `did:key`.
+    pub fn principal_did(&self) -> &str {
+        &self.principal_did
+    }
+
+    /// The principal's public key (the one the signature is checked against).
+    pub fn principal(&self) -> &Ed25519VerifyingKey {
+        &self.principal
+    }
+
+    /// The replay nonce.
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+
+    /// Creation time, Unix seconds.
+    pub fn created(&self) -> i64 {
+        self.created
+    }
+
+    /// True for a dummy packet (opened, counted, dropped by the gateway).
+    pub fn is_dummy(&self) -> bool {
+        self.dummy
+    }
+
+    /// The per-intent random value the routing id is derived from.
+    pub fn routing_seed(&self) -> &[u8; ROUTING_SEED_LEN] {
+        &self.routing_seed
+    }
+
+    /// This intent's routing id under the principal's routing key.
+    pub fn routing_id(&self, key: &RoutingKey) -> RoutingId {
+        RoutingId::derive(key, &self.routing_seed)
+    }
+
+    fn unsigned_json(&self) -> Value {
+        json!({
+            "v": 1,
+            "order": self.order,
+            "principal": self.principal_did,
+            "nonce": b64::encode(&self.nonce),
+            "created": self.created,
+            "dummy": self.dummy,
+            "routing": b64::encode(&self.routing_seed),
+        })
+    }
+
+    /// The exact bytes the principal signs: the context prefix and the canonical payload.
+    pub fn signing_input(&self) -> Result<Vec<u8>, IntentError> {
+        let canonical = jcs::canonicalize(&self.unsigned_json())?;
+        let mut out = Vec::with_capacity(SIGNATURE_CONTEXT.len() + canonical.len());
+        out.extend_from_slice(SIGNATURE_CONTEXT);
+        out.extend_from_slice(canonical.as_bytes());
+        Ok(out)
+    }
+
+    /// Signs the payload with the principal's key, which must be the one it names.
+    pub fn sign(self, key: &Ed25519SigningKey) -> Result<SignedIntent, IntentError> {
+        if key.verifying_key() != self.principal {
+            return Err(bad("principal", "is not the did:key of the signing key"));
+        }
+        let signature = key.sign(&self.signing_input()?);
+        Ok(SignedIntent {
+            payload: self,
+            signature,
+        })
+    }
+}
+
+impl fmt::Debug for IntentPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntentPayload")
+            .field("principal", &self.principal_did)
+            .field("created", &self.created)
+            .field("dummy", &self.dummy)
+            .field("order", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A payload with its signature, as carried inside the seal. Not yet verified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedIntent {
+    payload: IntentPayload,
+    signature: [u8; 64],
+}
+
+impl SignedIntent {
+    /// The signed payload.
+    pub fn payload(&self) -> &IntentPayload {
+        &self.payload
+    }
+
+    /// The signature bytes.
+    pub fn signature(&self) -> &[u8; 64] {
+        &self.signature
+    }
+
+    /// The canonical JSON form (what is padded and sealed).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, IntentError> {
+        let mut v = self.payload.unsigned_json();
+        v["sig"] = Value::String(b64::encode(&self.signature));
+        Ok(jcs::canonicalize(&v)?.into_bytes())
+    }
+
+    /// Parses a payload strictly (see the module docs). The signature is not checked here.
+    pub fn parse(bytes: &[u8]) -> Result<Self, IntentError> {
+        let mut m = parse_object(bytes).map_err(|reason| bad("json", reason))?;
+        if m.keys().any(|k| !MEMBERS.contains(&k.as_str())) {
+            return Err(bad("json", "has an unknown member"));
+        }
+        match take(&mut m, "v")?.as_u64() {
+            Some(1) => {}
+            _ => return Err(bad("v", "is not the number 1")),
+        }
+        let order = take(&mut m, "order")?;
+        let did = take_str(&mut m, "principal")?;
+        let principal =
+            decode_ed25519_did(&did).map_err(|_| bad("principal", "is not an Ed25519 did:key"))?;
+        if encode_ed25519_did(&principal) != did {
+            return Err(bad("principal", "is not in canonical did:key form"));
+        }
+        let nonce = take_bytes::<NONCE_LEN>(&mut m, "nonce")?;
+        let created = take(&mut m, "created")?
+            .as_i64()
+            .ok_or(bad("created", "is not an integer number of seconds"))?;
+        let dummy = take(&mut m, "dummy")?
+            .as_bool()
+            .ok_or(bad("dummy", "is not a boolean"))?;
+        let routing = take_bytes::<ROUTING_SEED_LEN>(&mut m, "routing")?;
+        let signature = take_bytes::<64>(&mut m, "sig")?;
+        let payload = IntentPayload::from_parts(order, &principal, nonce, created, dummy, routing)?;
+        Ok(Self { payload, signature })
+    }
+
+    /// Checks the signature against the key the payload names. Whether that principal is
+    /// known and may trade is the gateway's decision, made on the returned value.
+    pub fn verify(self) -> Result<VerifiedIntent, IntentError> {
+        let input = self
+            .payload
+            .signing_input()
+            .map_err(|_| bad("order", "has no canonical JSON form"))?;
+        self.payload
+            .principal
+            .verify(&input, &self.signature)
+            .map_err(|_| IntentError::BadSignature)?;
+        Ok(VerifiedIntent(self))
+    }
+}
+
+/// An intent whose signature verified against the principal it names (proof by type: only
+/// [`SignedIntent::verify`] makes one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedIntent(SignedIntent);
+
+impl VerifiedIntent {
+    /// The verified payload.
+    pub fn payload(&self) -> &IntentPayload {
+        &self.0.payload
+    }
+
+    /// The payload, consumed (to hand the order on).
+    pub fn into_payload(self) -> IntentPayload {
+        self.0.payload
+    }
+}
+
+fn bad(field: &'static str, reason: &'static str) -> IntentError {
+    IntentError::Payload { field, reason }
+}
+
+fn take(m: &mut Map<String, Value>, field: &'static str) -> Result<Value, IntentError> {
+    m.remove(field).ok_or(bad(field, "is missing"))
+}
+
+fn take_str(m: &mut Map<String, Value>, field: &'static str) -> Result<String, IntentError> {
+    match take(m, field)? {
+        Value::String(s) => Ok(s),
+        _ => Err(bad(field, "is not a string")),
+    }
+}
+
+fn take_bytes<const N: usize>(
+    m: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<[u8; N], IntentError> {
+    let raw =
+        b64::decode(&take_str(m, field)?).map_err(|_| bad(field, "is not unpadded base64url"))?;
+    raw.try_into()
+        .map_err(|_| bad(field, "has the wrong length"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Ed25519SigningKey {
+        Ed25519SigningKey::from_seed(&[7u8; 32]).unwrap()
+    }
+
+    fn signed() -> SignedIntent {
+        let order = json!({"symbol": "BTC-USDT", "side": "buy", "qty": "0.01"});
+        IntentPayload::from_parts(
+            order,
+            &key().verifying_key(),
+            [1; 16],
+            1_767_225_600,
+            false,
+            [2; 16],
+        )
+        .unwrap()
+        .sign(&key())
+        .unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_verify() {
+        let s = signed();
+        let bytes = s.to_bytes().unwrap();
+        let back = SignedIntent::parse(&bytes).unwrap();
+        assert_eq!(back, s);
+        let v = back.verify().unwrap();
+        assert_eq!(v.payload().created(), 1_767_225_600);
+    }
+
+    #[test]
+    fn fail_each_member_altered() {
+        let good: Value = serde_json::from_slice(&signed().to_bytes().unwrap()).unwrap();
+        let did = good["principal"].as_str().unwrap().to_string();
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("v", json!(2), "v"),
+            ("v", json!("1"), "v"),
+            ("order", json!([1]), "order"),
+            ("principal", json!("did:key:zXYZ"), "principal"),
+            ("principal", json!(format!("{did} ")), "principal"),
+            ("nonce", json!("AAAA"), "nonce"),
+            ("nonce", json!("AAAAAAAAAAAAAAAAAAAAAA=="), "nonce"),
+            ("created", json!(1.5), "created"),
+            ("created", json!(-1), "created"),
+            ("dummy", json!(0), "dummy"),
+            ("routing", json!(7), "routing"),
+            ("sig", json!(""), "sig"),
+            ("extra", json!(1), "json"),
+        ];
+        for (i, (member, value, field)) in cases.into_iter().enumerate() {
+            let mut v = good.clone();
+            v[member] = value;
+            let err = SignedIntent::parse(v.to_string().as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, IntentError::Payload { field: f, .. } if f == field),
+                "TC{i} failed: {err:?}"
+            );
+        }
+        for (i, member) in MEMBERS.iter().enumerate() {
+            let mut v = good.clone();
+            v.as_object_mut().unwrap().remove(*member);
+            let err = SignedIntent::parse(v.to_string().as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, IntentError::Payload { field, .. } if field == *member),
+                "missing TC{i} failed: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fail_signature_over_other_content() {
+        let mut v: Value = serde_json::from_slice(&signed().to_bytes().unwrap()).unwrap();
+        v["order"]["qty"] = json!("10");
+        let s = SignedIntent::parse(v.to_string().as_bytes()).unwrap();
+        assert_eq!(s.verify(), Err(IntentError::BadSignature));
+        let mut v: Value = serde_json::from_slice(&signed().to_bytes().unwrap()).unwrap();
+        v["dummy"] = json!(true);
+        let s = SignedIntent::parse(v.to_string().as_bytes()).unwrap();
+        assert_eq!(s.verify(), Err(IntentError::BadSignature));
+    }
+
+    #[test]
+    fn fail_signing_with_another_key() {
+        let other = Ed25519SigningKey::from_seed(&[8u8; 32]).unwrap();
+        let p = IntentPayload::new(json!({}), &key().verifying_key(), 0, true).unwrap();
+        assert!(matches!(
+            p.sign(&other),
+            Err(IntentError::Payload {
+                field: "principal",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn fail_duplicate_member_inside_the_order() {
+        let text = String::from_utf8(signed().to_bytes().unwrap()).unwrap();
+        let dup = text.replacen("\"qty\":\"0.01\"", "\"qty\":\"0.01\",\"qty\":\"5\"", 1);
+        assert_ne!(dup, text);
+        assert!(matches!(
+            SignedIntent::parse(dup.as_bytes()),
+            Err(IntentError::Payload { field: "json", .. })
+        ));
+    }
+
+    #[test]
+    fn debug_redacts_the_order() {
+        let printed = format!("{:?}", signed());
+        assert!(!printed.contains("BTC-USDT"), "{printed}");
+    }
+}
