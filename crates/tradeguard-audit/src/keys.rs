@@ -102,6 +102,43 @@ impl LogKey {
         }
     }
 
+    /// Parses every key in `text`: the JSON that `tradeguard keys` and `GET /v1/keys` print
+    /// (its `signing.public_key`), or one key per line in any form [`LogKey::parse`] takes
+    /// (blank lines and `#` comments skipped).
+    pub fn parse_many(text: &str) -> Result<Vec<Self>, NoteError> {
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(text)
+            && json.is_object()
+        {
+            let key = json
+                .pointer("/signing/public_key")
+                .and_then(serde_json::Value::as_str)
+                .ok_or(NoteError::InvalidKey(
+                    "keys JSON has no signing.public_key (expected the `tradeguard keys` output)",
+                ))?;
+            return Ok(vec![Self::parse(key)?]);
+        }
+        let keys = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(Self::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(NoteError::InvalidKey("no key found"));
+        }
+        Ok(keys)
+    }
+
+    /// The key as text that [`LogKey::parse`] reads back: a vkey, or base64url for an
+    /// unnamed Ed25519 key.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Vkey(v) => v.to_vkey(),
+            Self::Ed25519(k) => k.to_base64url(),
+            Self::MlDsa65(v) => v.to_vkey(),
+        }
+    }
+
     fn verifier_for(&self, origin: &str) -> Result<Box<dyn NoteVerifier>, NoteError> {
         Ok(match self {
             Self::Vkey(v) => Box::new(v.clone()),
@@ -154,6 +191,33 @@ mod tests {
             LogKey::parse(&v.to_vkey()).unwrap(),
             LogKey::Vkey(v.clone())
         );
+    }
+
+    #[test]
+    fn keys_json_and_key_lines_parse() {
+        let sk = Ed25519SigningKey::from_seed(&[1; 32]).unwrap();
+        let vk = sk.verifying_key();
+        let signer = LogSigner::new("tradeguard.example/log", sk).unwrap();
+        let vkey = signer.public_keys()[0].to_text();
+        let json = format!(
+            r#"{{"hpke":[],"signing":{{"alg":"ed25519","public_key":"{}","did":"x"}}}}"#,
+            vk.to_base64url()
+        );
+        let lines = format!("# gateway\n\n{vkey}\n{}\n", encode_ed25519_did(&vk));
+        assert_eq!(LogKey::parse_many(&json).unwrap(), [LogKey::Ed25519(vk)]);
+        assert_eq!(
+            LogKey::parse_many(&lines).unwrap(),
+            [LogKey::parse(&vkey).unwrap(), LogKey::Ed25519(vk)]
+        );
+        for key in LogKey::parse_many(&lines).unwrap() {
+            assert_eq!(LogKey::parse(&key.to_text()).unwrap(), key);
+        }
+        for (i, bad) in ["", "# only a comment", r#"{"signing":{}}"#, "AAAA"]
+            .iter()
+            .enumerate()
+        {
+            assert!(LogKey::parse_many(bad).is_err(), "TC{i} failed");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tradeguard_audit::clock::ManualClock;
 use tradeguard_audit::event::{AuditEvent, Redactor};
 use tradeguard_audit::keys::{LogKey, LogSigner};
-use tradeguard_audit::log::AuditLog;
+use tradeguard_audit::log::{AuditLog, stored_public_keys};
 use tradeguard_audit::memory_log::MemoryLog;
 use tradeguard_audit::store_verify::verify_store;
 use tradeguard_audit::{AuditError, export, keys};
@@ -143,6 +143,26 @@ tradeguard_store::backend_tests! {
         let verified = keys::verify_checkpoint(cp, &keys[1..]).unwrap();
         assert_eq!(verified.signers(), ["tradeguard.test/audit"]);
         check_verifies(&store, &keys, 1).await;
+        assert_eq!(stored_public_keys(&store).await.unwrap(), keys);
+    }
+
+    /// The log records its signers' public keys beside the checkpoints, keeping old ones
+    /// after a key change so that old checkpoints still verify with the stored keys.
+    async fn stored_keys_follow_a_key_change(store) {
+        let clock = Arc::new(ManualClock::at(T0));
+        let log = open(&store, &clock).await;
+        log.append(&event(0)).await.unwrap();
+        log.checkpoint().await.unwrap();
+        let new_signer = LogSigner::new("tradeguard.test/audit", Ed25519SigningKey::from_seed(&[4; 32]).unwrap()).unwrap();
+        let rotated = AuditLog::open(store.clone(), new_signer, redactor(), clock).await.unwrap();
+        rotated.append(&event(1)).await.unwrap();
+        rotated.checkpoint().await.unwrap();
+        let stored = stored_public_keys(&store).await.unwrap();
+        assert_eq!(stored, [log.public_keys(), rotated.public_keys()].concat());
+        check_verifies(&store, &stored, 2).await;
+        // With only the new key, the first checkpoint is refused.
+        let only_new = verify_store(&store, &rotated.public_keys()).await.unwrap();
+        assert!(only_new.is_err());
     }
 
     /// Fail closed: when the database cannot take the entry, append returns the error and the

@@ -25,6 +25,7 @@
 mod group;
 mod head;
 mod proofs;
+mod published;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +34,7 @@ use tokio::sync::Mutex;
 use tradeguard_store::Store;
 
 pub use proofs::{ConsistencyProof, InclusionProof, consistency_proof, inclusion_proof, tree_head};
+pub use published::{STORED_KEYS_META, stored_public_keys};
 
 use crate::AuditError;
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -99,7 +101,8 @@ impl std::fmt::Debug for AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the log in a migrated store, loading its head (O(log n) node reads).
+    /// Opens the log in a migrated store, loading its head (O(log n) node reads), and records
+    /// the signer's public keys beside the checkpoints (see [`stored_public_keys`]).
     pub async fn open(
         store: Store,
         signer: LogSigner,
@@ -107,6 +110,7 @@ impl AuditLog {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuditError> {
         let head = Head::load(&store).await?;
+        published::record_public_keys(&store, &signer.public_keys()).await?;
         Ok(Self {
             store,
             signer: Arc::new(signer),

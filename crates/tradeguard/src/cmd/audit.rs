@@ -2,10 +2,15 @@
 //!
 //! The log is read from a data dir (`<DIR>/tradeguard.db`, never created or migrated here) or
 //! a database URL (`--db postgres://…`); `verify` also reads an exported file (`--log`).
-//! The trusted key always comes from the command line (`--key`): a key found in the data
-//! being verified would prove nothing. Exit codes: 0 ok; 1 the log could not be read;
-//! 2 invalid input, including a log that fails verification (one line on stderr says which
-//! entry or checkpoint and why).
+//!
+//! The trusted key comes from `--key`: a key in any form the gateway publishes, or a file
+//! holding one (one per line, or the JSON of `tradeguard keys --data-dir DIR`). Without
+//! `--key`, `verify` of a data dir falls back to the keys the log stored beside its
+//! checkpoints and says so on stderr: that catches edits that did not also replace the key,
+//! while a key from an independent copy catches those too. An export always needs `--key`.
+//!
+//! Exit codes: 0 ok; 1 the log could not be read; 2 invalid input, including a log that fails
+//! verification (one line on stderr says which entry or checkpoint and why).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +21,8 @@ use clap::{Args, Subcommand};
 use tradeguard_audit::export::verify_export;
 use tradeguard_audit::keys::LogKey;
 use tradeguard_audit::log::{
-    consistency_proof, export_entries, inclusion_proof, latest_checkpoint,
+    STORED_KEYS_META, consistency_proof, export_entries, inclusion_proof, latest_checkpoint,
+    stored_public_keys,
 };
 use tradeguard_audit::store_verify::verify_store;
 use tradeguard_audit::verify::{Finding, VerifyReport};
@@ -56,9 +62,10 @@ enum AuditCommand {
         /// Verify an exported log (JSON lines) instead of the data dir.
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
-        /// The gateway's public key: a vkey, a did:key, or base64(url) Ed25519 (repeat for the
-        /// ML-DSA-65 vkey).
-        #[arg(long, value_name = "PUBKEY", required = true)]
+        /// The gateway's public key: a vkey, a did:key, base64(url) Ed25519, or a file holding
+        /// keys (one per line, or `tradeguard keys` JSON); repeatable. Optional for a data dir
+        /// (then the keys the log stored are used, with a warning); required with --log.
+        #[arg(long, value_name = "PUBKEY|FILE")]
         key: Vec<String>,
         /// Print the result as JSON.
         #[arg(long)]
@@ -146,28 +153,52 @@ async fn verify(
     json: bool,
     source: &Source,
 ) -> anyhow::Result<ExitCode> {
-    let keys = match keys
-        .iter()
-        .map(|k| LogKey::parse(k))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    let given = match parse_keys(keys) {
         Ok(k) => k,
-        Err(e) => return Ok(invalid(&format!("--key: {e}"))),
+        Err(msg) => return Ok(invalid(&msg)),
     };
-    let result: Result<VerifyReport, Finding> = match &log {
+    let (result, key_source): (Result<VerifyReport, Finding>, &str) = match &log {
+        Some(_) if given.is_empty() => {
+            return Ok(invalid(
+                "--log needs --key PUBKEY (the gateway's public key, e.g. from `tradeguard keys`)",
+            ));
+        }
         Some(path) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            verify_export(&bytes, &keys).map(|(report, _)| report)
+            (verify_export(&bytes, &given).map(|(r, _)| r), "--key")
         }
-        None => verify_store(&open(source).await?, &keys).await?,
+        None => {
+            let store = open(source).await?;
+            let (keys, key_source) = if given.is_empty() {
+                (stored_public_keys(&store).await?, STORED_KEYS_META)
+            } else {
+                (given, "--key")
+            };
+            if keys.is_empty() {
+                return Ok(invalid(
+                    "the log stores no key and none was given; pass --key PUBKEY (from `tradeguard keys --data-dir DIR`)",
+                ));
+            }
+            if key_source == STORED_KEYS_META {
+                eprintln!(
+                    "warning: no --key given; trusting the keys stored in the data dir (meta {STORED_KEYS_META}). \
+                     This detects edits that did not also replace those keys; pass --key from an independent copy for a full check"
+                );
+            }
+            (verify_store(&store, &keys).await?, key_source)
+        }
     };
     match result {
-        Ok(report) if json => println!("{}", report.to_json()),
+        Ok(report) if json => {
+            let mut out = report.to_json();
+            out["key_source"] = key_source.into();
+            println!("{out}");
+        }
         Ok(report) => println!(
-            "ok: {} entries, {} signed by {} (tree size {}, root {}), {} not yet checkpointed",
+            "ok: {} entries, {} checkpoint(s) signed by {} (latest: tree size {}, root {}), {} entries after it (key from {key_source})",
             report.entries,
-            report.checkpoints.max(1),
+            report.checkpoints,
             report.signers.join(", "),
             report.signed_size,
             report.signed_root.to_base64(),
@@ -181,6 +212,23 @@ async fn verify(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each `--key` value: a file of keys if one exists at that path, else a key.
+fn parse_keys(values: &[String]) -> Result<Vec<LogKey>, String> {
+    let mut keys = Vec::new();
+    for value in values {
+        let path = Path::new(value);
+        let parsed = if path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--key {}: cannot read it ({e})", path.display()))?;
+            LogKey::parse_many(&text).map_err(|e| format!("--key {}: {e}", path.display()))?
+        } else {
+            vec![LogKey::parse(value).map_err(|e| format!("--key: {e}"))?]
+        };
+        keys.extend(parsed);
+    }
+    Ok(keys)
 }
 
 async fn export(out: &Path, source: &Source) -> anyhow::Result<ExitCode> {
@@ -328,6 +376,29 @@ mod tests {
         assert_eq!(text.lines().count(), 21, "20 entries then the checkpoint");
         assert_eq!(
             verify(Some(out.clone()), &keys, true, &source(dir.path()))
+                .await
+                .unwrap(),
+            ok
+        );
+        // Without --key: the data dir's stored keys; an export needs --key; a key file in
+        // the `tradeguard keys` JSON form.
+        assert_eq!(
+            verify(None, &[], true, &source(dir.path())).await.unwrap(),
+            ok
+        );
+        assert_eq!(
+            verify(Some(out.clone()), &[], false, &source(dir.path()))
+                .await
+                .unwrap(),
+            ExitCode::from(2)
+        );
+        let key_file = dir.path().join("keys.json");
+        let raw = tradeguard_crypto::did::decode_ed25519_did(&keys[0]).unwrap();
+        let keys_json = serde_json::json!({"signing": {"alg": "ed25519", "public_key": raw.to_base64url(), "did": keys[0]}});
+        std::fs::write(&key_file, keys_json.to_string()).unwrap();
+        let by_file = vec![key_file.display().to_string()];
+        assert_eq!(
+            verify(Some(out.clone()), &by_file, false, &source(dir.path()))
                 .await
                 .unwrap(),
             ok
