@@ -99,3 +99,77 @@ impl AuditSink for MemoryAudit {
         Ok(())
     }
 }
+
+/// The gateway's sink over `tradeguard-audit` (the store-backed `AuditLog`, or its
+/// `MemorySink` in tests): converts each [`GatewayEvent`] to an `AuditEvent`, whose
+/// sensitive fields the log stores only as keyed hashes.
+pub struct AuditLogSink(pub std::sync::Arc<dyn tradeguard_audit::sink::AuditSink>);
+
+impl AuditLogSink {
+    fn convert(event: &GatewayEvent) -> Result<tradeguard_audit::event::AuditEvent, AuditFailure> {
+        let bad = |e: tradeguard_audit::AuditError| AuditFailure {
+            reason: format!("event `{}` rejected by the log: {e}", event.kind),
+        };
+        let mut out = tradeguard_audit::event::AuditEvent::of(event.kind).map_err(bad)?;
+        for (name, value) in &event.fields {
+            out = out.field(name, value.clone()).map_err(bad)?;
+        }
+        for (name, value) in &event.sensitive {
+            out = out.sensitive(name, value).map_err(bad)?;
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl AuditSink for AuditLogSink {
+    async fn append(&self, event: GatewayEvent) -> Result<(), AuditFailure> {
+        let converted = Self::convert(&event)?;
+        self.0
+            .append(&converted)
+            .await
+            .map(drop)
+            .map_err(|e| AuditFailure {
+                reason: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use tradeguard_audit::sink::MemorySink;
+
+    #[tokio::test]
+    async fn gateway_events_reach_the_audit_log_and_failures_fail_closed() {
+        let redactor = tradeguard_audit::event::Redactor::new(
+            tradeguard_crypto::secret::SecretBytes::new(vec![7; 32]),
+        )
+        .unwrap();
+        let sink = Arc::new(MemorySink::new(redactor));
+        let adapter = AuditLogSink(sink.clone());
+        let event = GatewayEvent::new("auth.lockout")
+            .field("subject_kind", "addr")
+            .sensitive("subject", "10.0.0.1");
+        adapter.append(event).await.unwrap();
+        let entries = sink.entries();
+        assert_eq!(entries.len(), 1);
+        let text = String::from_utf8(entries[0].clone()).unwrap();
+        assert!(!text.contains("10.0.0.1"), "sensitive values are hashed");
+        sink.set_refuse(true);
+        assert!(
+            adapter
+                .append(GatewayEvent::new("trading.halt"))
+                .await
+                .is_err()
+        );
+        let bad = GatewayEvent::new("Bad Kind");
+        sink.set_refuse(false);
+        assert!(
+            adapter.append(bad).await.is_err(),
+            "an event the log rejects is not recorded"
+        );
+    }
+}

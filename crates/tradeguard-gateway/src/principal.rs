@@ -184,6 +184,21 @@ impl Directory {
         Ok(())
     }
 
+    /// Reloads whenever another replica announces a principal change (or messages were
+    /// lost), until the bus closes.
+    pub async fn follow(self, bus: Arc<dyn tradeguard_store::cache::EventBus>) -> Result<()> {
+        use tradeguard_store::cache::BusEvent;
+        let mut sub = bus.subscribe().await?;
+        while let Some(event) = sub.recv().await {
+            let relevant = matches!(&event, BusEvent::Gap)
+                || matches!(&event, BusEvent::Message(m) if m == "principals");
+            if relevant && let Err(e) = self.reload().await {
+                tracing::warn!(error = %e, "principal reload failed");
+            }
+        }
+        Ok(())
+    }
+
     /// The principal with this key id, revoked or not.
     pub fn get(&self, keyid: &str) -> Option<PrincipalRecord> {
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());

@@ -75,6 +75,9 @@ impl Deref for AppState {
     }
 }
 
+/// How often expired sessions are deleted.
+pub const SESSION_CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Builds an [`AppState`]: the store, keys and audit sink are required; everything else has
 /// a single-process default (memory caches, system clock, no exchange wired).
 pub struct GatewayBuilder {
@@ -181,7 +184,8 @@ impl GatewayBuilder {
         lockouts.load(&self.store, self.clock.now_ms()).await?;
         tokio::spawn(trading.clone().follow(self.bus.clone()));
         tokio::spawn(lockouts.clone().follow(self.bus.clone()));
-        Ok(AppState(Arc::new(Inner {
+        tokio::spawn(directory.clone().follow(self.bus.clone()));
+        let state = AppState(Arc::new(Inner {
             config: self.config,
             keys: self.keys,
             store: self.store,
@@ -199,7 +203,9 @@ impl GatewayBuilder {
             canceller: self.canceller,
             alerts,
             order_gate: tokio::sync::RwLock::new(()),
-        })))
+        }));
+        crate::api::spawn_session_cleanup(state.clone(), SESSION_CLEANUP_EVERY);
+        Ok(state)
     }
 }
 
