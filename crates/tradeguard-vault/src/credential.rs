@@ -242,10 +242,19 @@ impl CredentialSecret {
     fn from_fields(mut f: BTreeMap<String, serde_json::Value>) -> Result<Self> {
         const KNOWN: [&str; 5] = ["exchange", "api_key", "api_secret", "passphrase", "label"];
         if let Some(unknown) = f.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            let name: String = unknown.chars().take(40).collect();
+            // Echo the name only when it looks like a field name: a secret pasted as a key
+            // (a malformed document) must not come back in the error.
+            let plain =
+                unknown.len() <= 24 && unknown.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let name = if plain {
+                format!("`{unknown}`")
+            } else {
+                "(name not shown)".to_owned()
+            };
+            let known = KNOWN.join(", ");
             return Err(VaultError::invalid(
                 "credential",
-                format!("unknown field `{name}`; expected {}", KNOWN.join(", ")),
+                format!("unknown field {name}; expected {known}"),
             ));
         }
         let exchange = match f.remove("exchange") {
@@ -419,7 +428,7 @@ mod tests {
 
     #[test]
     fn fail_bad_documents_name_the_field_never_the_value() {
-        let cases: [(&str, &str); 11] = [
+        let cases: [(&str, &str); 12] = [
             (
                 r#"{"exchange":"ftx","api_key":"k","api_secret":"CANARY"}"#,
                 "exchange",
@@ -455,6 +464,10 @@ mod tests {
                 "label",
             ),
             (r#"["CANARY"]"#, "credential"),
+            (
+                r#"{"exchange":"binance","api_key":"k","api_secret":"s","CANARY":1}"#,
+                "not shown",
+            ),
         ];
         for (i, (doc, needle)) in cases.iter().enumerate() {
             let err = CredentialSecret::from_json(doc.as_bytes())

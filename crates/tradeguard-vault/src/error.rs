@@ -1,5 +1,6 @@
 //! [`VaultError`]: what went wrong in the vault. Messages name the failing record (table,
-//! column, credential id) and what to do, never a secret or a stored value.
+//! column, credential id) and what to do, never a secret or a stored value. Wrapped crypto
+//! and store errors are part of the message (not a `source`), so a report prints each once.
 
 use tradeguard_crypto::CryptoError;
 use tradeguard_store::StoreError;
@@ -67,10 +68,10 @@ pub enum VaultError {
     },
     /// An envelope did not parse or open (wrong recipient key, wrong purpose, truncated, altered).
     #[error("bad envelope: {0}")]
-    BadEnvelope(#[source] CryptoError),
+    BadEnvelope(CryptoError),
     /// A cryptographic primitive or the random number generator failed.
     #[error("vault crypto failure: {0}")]
-    Crypto(#[source] CryptoError),
+    Crypto(CryptoError),
     /// The audit sink refused the event, so the operation was refused (fail closed).
     #[error(
         "audit sink refused the `{event}` event ({reason}); the operation was not performed, fix the audit log and retry"
@@ -94,7 +95,7 @@ pub enum VaultError {
     InjectedFault(&'static str),
     /// The store failed.
     #[error("vault storage: {0}")]
-    Store(#[source] StoreError),
+    Store(StoreError),
 }
 
 impl From<StoreError> for VaultError {
