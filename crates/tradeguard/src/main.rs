@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 runtime failure, 2 usage error or invalid input.
 
 mod cmd;
+mod serve;
 
 use std::process::ExitCode;
 

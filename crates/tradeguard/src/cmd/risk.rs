@@ -33,8 +33,8 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Validate a risk configuration (TOML) without starting anything: exit 0 when valid, 2
-    /// with every conflict, each naming the keys involved.
+    /// Validate a configuration (TOML: the risk sections alone, or a whole `serve` file) without
+    /// starting anything: exit 0 when valid, 2 with every conflict, each naming the keys involved.
     Check {
         /// The configuration file.
         file: PathBuf,
@@ -79,9 +79,21 @@ pub struct BacktestArgs {
 /// Runs `tradeguard config`.
 pub fn run_config(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     let ConfigCommand::Check { file } = args.command;
-    let text = match read_limited(&file) {
+    let whole = match read_limited(&file) {
         Ok(t) => t,
         Err(e) => return Ok(invalid(&format!("{e:#}"))),
+    };
+    let text = match crate::serve::config::risk_sections(&whole) {
+        Ok((risk, false)) => risk,
+        Ok((risk, true)) => match crate::serve::config::ServeConfig::parse(&whole) {
+            Ok(c) => {
+                print_gateway_sections(&file, &c);
+                risk
+            }
+            Err(crate::serve::config::ConfigFileError::Risk(_)) => risk, // listed below
+            Err(e) => return Ok(invalid(&format!("{}: {e}", file.display()))),
+        },
+        Err(e) => return Ok(invalid(&format!("{}: {e}", file.display()))),
     };
     match check(&text) {
         Ok(cfg) => {
@@ -114,6 +126,22 @@ pub fn run_config(args: ConfigArgs) -> anyhow::Result<ExitCode> {
             )))
         }
         Err(e) => Ok(invalid(&format!("{}: {e}", file.display()))),
+    }
+}
+
+fn print_gateway_sections(file: &std::path::Path, c: &crate::serve::config::ServeConfig) {
+    let store = c
+        .store
+        .url
+        .as_deref()
+        .map_or("SQLite in the data dir", |_| "PostgreSQL");
+    println!("{}: gateway sections valid; store: {store}", file.display());
+    for (name, a) in &c.accounts {
+        println!(
+            "  account {name}: {} via credential {}",
+            a.connector.exchange.as_str(),
+            a.credential
+        );
     }
 }
 
