@@ -4,6 +4,7 @@
 
 mod admin;
 mod halt;
+pub mod openapi;
 mod orders;
 mod public;
 mod session;
@@ -75,7 +76,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
 ];
 
 /// Public endpoints (no authentication).
-pub const PUBLIC_ENDPOINTS: &[(&str, &str)] = &[("GET", "/v1/health"), ("GET", "/v1/keys")];
+pub const PUBLIC_ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/v1/health"),
+    ("GET", "/v1/keys"),
+    ("GET", "/v1/openapi.json"),
+];
 
 fn need_of(method: &str, path: &str) -> Need {
     ENDPOINTS
@@ -103,6 +108,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/health", axum::routing::get(public::health))
         .route("/v1/keys", axum::routing::get(public::keys))
+        .route("/v1/openapi.json", axum::routing::get(public::openapi))
         .route(
             "/v1/sessions",
             scoped(M::POST, "/v1/sessions", session::open),

@@ -15,3 +15,8 @@ pub async fn health() -> Json<Value> {
 pub async fn keys(State(state): State<AppState>) -> Json<Value> {
     Json(state.keys.to_json())
 }
+
+/// `GET /v1/openapi.json`.
+pub async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}
