@@ -137,8 +137,11 @@ impl GatewayConfig {
         if self.max_body_bytes < 1024 {
             return bad("max_body_bytes", "must be at least 1024");
         }
-        if self.rate_per_second == 0 || self.rate_burst == 0 {
-            return bad("rate_per_second/rate_burst", "must be at least 1");
+        if self.rate_per_second == 0 || self.rate_burst == 0 || self.rate_per_second > 1_000_000 {
+            return bad(
+                "rate_per_second/rate_burst",
+                "must be between 1 and 1,000,000",
+            );
         }
         if self.lockout.max_failures == 0 || self.lockout.window.is_zero() {
             return bad("lockout", "max_failures and window must be positive");
@@ -183,7 +186,7 @@ mod tests {
     fn defaults_are_valid_and_bounds_are_enforced() {
         assert!(GatewayConfig::default().validate().is_ok());
         type Edit = fn(&mut GatewayConfig);
-        let cases: [(Edit, bool); 5] = [
+        let cases: [(Edit, bool); 6] = [
             (|c| c.session_ttl = Duration::from_secs(299), false),
             (|c| c.session_ttl = MAX_SESSION_TTL, true),
             (
@@ -204,6 +207,7 @@ mod tests {
                 false,
             ),
             (|c| c.max_body_bytes = 10, false),
+            (|c| c.rate_per_second = 1_000_001, false),
         ];
         for (i, (edit, ok)) in cases.iter().enumerate() {
             let mut c = GatewayConfig::default();

@@ -29,6 +29,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod client;
 pub mod clock;
 pub mod config;

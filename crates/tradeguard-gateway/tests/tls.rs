@@ -85,3 +85,33 @@ async fn plain_http_is_refused_off_loopback() {
         .unwrap_err();
     assert!(matches!(err, TlsError::PlainHttpNotLoopback(_)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_figures_are_produced_over_loopback() {
+    let store = tradeguard_store::testing::sqlite().await;
+    let opts = tradeguard_gateway::bench::BenchOptions {
+        requests: 200,
+        concurrency: 4,
+    };
+    let r = tradeguard_gateway::bench::run(store, opts).await.unwrap();
+    assert!(
+        r.signed_rps > 0.0 && r.bare_rps > 0.0 && r.ratio > 0.0,
+        "{r:?}"
+    );
+    assert!(r.signed_p50_us <= r.signed_p99_us);
+    eprintln!("{}", serde_json::to_string(&r).unwrap());
+}
+
+/// The `tradeguard bench gateway` figures at full size; run with
+/// `cargo test --release -p tradeguard-gateway --test tls -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run in release by hand"]
+async fn bench_gateway_release_figures() {
+    let store = tradeguard_store::testing::sqlite().await;
+    let opts = tradeguard_gateway::bench::BenchOptions {
+        requests: 20_000,
+        concurrency: 16,
+    };
+    let r = tradeguard_gateway::bench::run(store, opts).await.unwrap();
+    println!("{}", serde_json::to_string_pretty(&r).unwrap());
+}
