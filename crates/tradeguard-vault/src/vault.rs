@@ -340,16 +340,7 @@ impl UnlockedVault {
         event.kek_version = Some(current.version);
         self.vault.emit(event).await?;
 
-        let mut tx = self.vault.store.begin().await?;
-        let kek = tx
-            .vault_current_kek()
-            .await?
-            .ok_or(VaultError::NotInitialized)?;
-        if !tx.vault_claim_kek(kek.version).await? {
-            return Err(VaultError::ConcurrentRotation {
-                version: kek.version,
-            });
-        }
+        let (mut tx, kek) = self.claim_current_kek().await?;
         let wrapped = kek.wrapped.as_ref().ok_or_else(|| {
             VaultError::corrupt(
                 "vault_keks",
@@ -392,6 +383,22 @@ impl UnlockedVault {
         })?;
         tx.commit().await?;
         meta_from_row(row.meta)
+    }
+
+    /// A transaction holding a claim on the current KEK (see `Tx::vault_claim_kek`). A
+    /// rotation that retires the KEK between our read and our claim makes us read again.
+    async fn claim_current_kek(&self) -> Result<(tradeguard_store::Tx, KekRow)> {
+        let mut last = 0;
+        for _ in 0..3 {
+            let mut tx = self.vault.store.begin().await?;
+            let kek = tx.vault_current_kek().await?;
+            let kek = kek.ok_or(VaultError::NotInitialized)?;
+            if tx.vault_claim_kek(kek.version).await? {
+                return Ok((tx, kek));
+            }
+            last = kek.version;
+        }
+        Err(VaultError::ConcurrentRotation { version: last })
     }
 
     /// Decrypts credential `id` for `purpose` and hands it to `f` for one call. The use is

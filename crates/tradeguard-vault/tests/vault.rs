@@ -261,4 +261,38 @@ tradeguard_store::backend_tests! {
         assert_eq!(json["hpke"][1]["kem"], "X-Wing");
         assert_eq!(json["signing"]["did"], keys.did());
     }
+
+    /// Imports racing a rotation: all succeed (an import that loses the race for the KEK reads
+    /// the new one) and every one opens afterwards: no data key was wrapped under the KEK the
+    /// rotation destroyed.
+    async fn imports_racing_a_rotation_lose_nothing(store) {
+        let f = fixture(&store);
+        let v = std::sync::Arc::new(init(&f).await);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let vi = v.clone();
+            tasks.push(tokio::spawn(async move {
+                let c = credential("binance", &format!("race-{i}"), "s");
+                vi.import(&c, &ProfileName::new("main").unwrap()).await.map(Some)
+            }));
+            if i == 3 {
+                let vr = v.clone();
+                tasks.push(tokio::spawn(async move { vr.rotate_kek().await.map(|_| None) }));
+            }
+        }
+        let mut imported = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(Some(_)) => imported += 1,
+                Ok(None) => {}
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        let listed = f.vault.list().await.unwrap();
+        assert_eq!((listed.len(), imported), (8, 8));
+        for m in &listed {
+            assert_eq!(secret_of(&v, m).await, "s", "{} lost", m.id);
+        }
+        assert_eq!(store.vault_current_kek().await.unwrap().unwrap().version, 2);
+    }
 }
