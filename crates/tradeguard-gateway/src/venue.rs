@@ -206,6 +206,29 @@ impl StaticRisk {
             clock,
         }
     }
+
+    /// Replaces the market data (last prices, instrument rules, fee rate), as the serve
+    /// wiring does after each poll of the exchange.
+    pub fn set_market(&self, market: Market) {
+        *self.market.lock().unwrap_or_else(|p| p.into_inner()) = market;
+    }
+
+    /// Replaces the balances of `profile` and records its value at the current market for
+    /// the daily-loss and drawdown breakers (skipped while a held asset has no price).
+    /// Returns false when this gate has no such profile.
+    pub fn set_portfolio(&self, profile: &ProfileId, portfolio: Portfolio) -> bool {
+        let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
+        let mut books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(book) = books.get_mut(profile) else {
+            return false;
+        };
+        if let Ok(v) = portfolio.value(&market) {
+            let now = Timestamp::from_millis(self.clock.now_ms());
+            book.state.observe_value(&book.profile, v.total, now);
+        }
+        book.portfolio = portfolio;
+        true
+    }
 }
 
 #[async_trait]
@@ -244,5 +267,73 @@ impl RiskGate for StaticRisk {
             },
             approved,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use tradeguard_risk::ids::{AccountId, Asset, ClientOrderId, Exchange, Symbol};
+    use tradeguard_risk::market::InstrumentRules;
+    use tradeguard_risk::order::{OrderType, Side};
+    use tradeguard_risk::profile::ProfileType;
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn market_and_portfolio_updates_reach_the_checks() {
+        let (btc, usd) = (Asset::new("BTC").unwrap(), Asset::new("USD").unwrap());
+        let account = AccountId {
+            exchange: Exchange::Kraken,
+            credential: "k".into(),
+        };
+        let targets = BTreeMap::from([(btc.clone(), d("0.2"))]);
+        let id = ProfileId::new("p1").unwrap();
+        let profile = Profile::with_defaults(
+            id.clone(),
+            account,
+            ProfileType::Moderate,
+            usd.clone(),
+            targets,
+        );
+        let book = ProfileBook {
+            profile,
+            state: ProfileState::new(),
+            portfolio: Portfolio::default(),
+        };
+        let clock = Arc::new(crate::clock::ManualClock::at_ms(1_700_000_000_000));
+        let gate = StaticRisk::new(
+            PortfolioLimits::default(),
+            Market::new(usd.clone(), d("0.001")).unwrap(),
+            vec![book],
+            clock,
+        );
+        let order = || {
+            Order::new(
+                id.clone(),
+                ClientOrderId::new("o1").unwrap(),
+                Symbol::new(btc.clone(), usd.clone()).unwrap(),
+                Side::Buy,
+                OrderType::Limit { price: d("50000") },
+                d("0.01"),
+            )
+            .unwrap()
+        };
+        assert!(gate.check(order()).await.is_err(), "no price, no cash");
+        let mut market = Market::new(usd.clone(), d("0.001")).unwrap();
+        market.set_price(btc.clone(), d("50000")).unwrap();
+        let rules = InstrumentRules::new(d("0.1"), d("0.0001"), d("0.0001"), d("1")).unwrap();
+        market.set_instrument(btc.clone(), rules);
+        gate.set_market(market);
+        assert!(gate.set_portfolio(&id, Portfolio::with_cash(d("100000")).unwrap()));
+        assert!(!gate.set_portfolio(&ProfileId::new("nope").unwrap(), Portfolio::default()));
+        let checked = gate.check(order()).await.unwrap();
+        assert_eq!(checked.estimate.notional, d("500"));
     }
 }
