@@ -43,5 +43,6 @@ pub mod state;
 pub mod tls;
 pub mod trading;
 pub mod venue;
+pub mod venue_exchange;
 
 pub use error::{GatewayError, Result};

@@ -50,6 +50,7 @@ tradeguard_store::backend_tests! {
         assert_eq!(report["state"], "HALTED");
         assert_eq!(report["sessions_ended"], 1);
         assert_eq!(report["audit"], "recorded");
+        assert_eq!(report["persisted"], true);
         let cancelled: usize = report["cancels"].as_array().unwrap().iter().map(|c| c["cancelled"].as_array().unwrap().len()).sum();
         assert_eq!(cancelled, 18);
         assert_eq!(report["cancels"].as_array().unwrap().len(), 3);

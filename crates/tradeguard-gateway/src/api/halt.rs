@@ -42,6 +42,9 @@ pub struct HaltReport {
     pub cancel_ms: u64,
     /// `recorded`, or `failed` (the halt proceeds anyway: it is the safe state).
     pub audit: &'static str,
+    /// False when the state could not be stored (then it is not broadcast either and a
+    /// restart would forget it): retry the halt.
+    pub persisted: bool,
 }
 
 /// `POST /v1/halt`.
@@ -63,10 +66,19 @@ pub async fn halt(
     let now = state.clock.now_ms();
     state.trading.set_local(mode);
     let _exclusive = state.order_gate.write().await;
-    state
+    // Every step after the in-memory switch runs even if an earlier one fails: stopping the
+    // orders matters more than the bookkeeping, and each failure is reported.
+    let persisted = match state
         .trading
         .set(mode, who, &reason, now, state.bus.as_ref())
-        .await?;
+        .await
+    {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "halt not persisted; this replica is halted, others may not be");
+            false
+        }
+    };
     let event = GatewayEvent::new("trading.halt")
         .field("mode", mode.as_str())
         .field("by", who)
@@ -79,10 +91,15 @@ pub async fn halt(
         }
     };
     let (sessions_ended, cancels) = if mode == TradingMode::Halted {
-        (
-            state.store.gw_sessions_delete_all().await?,
-            state.canceller.cancel_all().await,
-        )
+        let ended = state
+            .store
+            .gw_sessions_delete_all()
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "sessions not ended by the halt");
+                0
+            });
+        (ended, state.canceller.cancel_all().await)
     } else {
         (0, Vec::new())
     };
@@ -93,6 +110,7 @@ pub async fn halt(
         cancels,
         cancel_ms,
         audit,
+        persisted,
     };
     if let Some(alerts) = state.alerts.clone() {
         let alert = json!({"event": "trading.halt", "mode": mode, "by": who, "at_ms": now,

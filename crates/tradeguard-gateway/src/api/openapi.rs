@@ -44,7 +44,7 @@ fn shapes(e: &Endpoint) -> (Option<Value>, &'static str, Value) {
                 "mode": {"enum": ["HALTED", "REDUCING"]}, "reason": {"type": "string"}}}),
             ),
             "200",
-            json!({"type": "object", "required": ["state", "sessions_ended", "cancels", "cancel_ms", "audit"]}),
+            json!({"type": "object", "required": ["state", "sessions_ended", "cancels", "cancel_ms", "audit", "persisted"]}),
         ),
         ("POST", "/v1/principals") => (
             Some(
