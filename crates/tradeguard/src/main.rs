@@ -24,6 +24,14 @@ enum Command {
     Analytics(cmd::analytics::AnalyticsArgs),
     /// Signed analytics reports: `report verify FILE [--key PUBKEY]`.
     Report(cmd::analytics::ReportArgs),
+    /// Create a data dir: config, SQLite database, vault and gateway keys, controller key.
+    Init(cmd::init::InitArgs),
+    /// Print the gateway's public keys (the /v1/keys JSON), offline from a data dir.
+    Keys(cmd::keys::KeysArgs),
+    /// Seal a credential (JSON on stdin) for a gateway's public key; prints the envelope.
+    Seal(cmd::seal::SealArgs),
+    /// Sealed exchange credentials in a data dir: `import`, `list` (metadata only), `remove`.
+    Credentials(cmd::credentials::CredentialsArgs),
     /// The whole product on loopback with simulated exchanges (not built yet: prints its plan).
     Demo(cmd::demo::DemoArgs),
     /// What the platform gives the gateway: CPU features, memory locking, core dumps, clock,
@@ -46,6 +54,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Keys(args) => cmd::keys::run(args),
+        Command::Seal(args) => cmd::seal::run(args),
+        Command::Credentials(args) => cmd::credentials::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Bench(args) => cmd::bench::run(args),

@@ -3,7 +3,12 @@
 pub mod analytics;
 pub mod audit;
 pub mod bench;
+pub mod credentials;
+pub mod datadir;
 pub mod demo;
 pub mod doctor;
+pub mod init;
+pub mod keys;
 pub mod risk;
+pub mod seal;
 pub mod sim;
