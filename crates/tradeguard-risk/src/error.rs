@@ -64,6 +64,16 @@ pub enum RiskError {
         /// The asset without a price.
         asset: String,
     },
+    /// An open order passed with a profile's is not quoted in the profile's quote asset.
+    #[error(
+        "open order on `{symbol}` is not quoted in the profile's `{quote}`: pass only the profile's own open orders"
+    )]
+    ForeignOpenOrder {
+        /// The open order's pair.
+        symbol: String,
+        /// The profile's quote asset.
+        quote: String,
+    },
     /// A price history could not be parsed.
     #[error("price history line {line}: {reason}")]
     PriceHistory {

@@ -3,14 +3,17 @@
 //! I/O: no files, sockets or clocks; time and randomness are passed in.
 //!
 //! The only way to obtain a [`RiskApproved<Order>`], the type the exchange connectors accept,
-//! is [`check::check_order`], which either approves an order or refuses it with every failed
-//! check.
+//! is [`check::check_order_with_open`] (or [`check::check_order`] for a profile without open
+//! orders), which either approves an order or refuses it with every failed check. An order is
+//! judged as if the profile's open orders had filled too; [`open`] says how each check counts
+//! them.
 //!
 //! Where things are:
 //! - [`order`], [`ids`], [`market`]: the order, its identifiers, prices, instrument rules and
 //!   balances (all parsed at the boundary; money is `Decimal`).
 //! - [`profile`], [`limits`], [`state`]: profile types and defaults, portfolio limits, and the
 //!   mutable trading state (operator state, loss breakers, order-rate window) the caller keeps.
+//! - [`open`]: the profile's open orders ([`OpenOrder`]) and what they commit it to.
 //! - [`check`]: the pre-trade checks; [`rebalance`]: schedules, targets and plans;
 //!   [`separation`]: rules that keep profiles apart; [`stats`]: volatility and correlation.
 //! - [`config`]: the strict TOML configuration and its checker; [`backtest`]: the backtest
@@ -74,6 +77,7 @@ mod fixtures;
 pub mod ids;
 pub mod limits;
 pub mod market;
+pub mod open;
 pub mod order;
 pub mod profile;
 pub mod rebalance;
@@ -82,4 +86,5 @@ pub mod state;
 pub mod stats;
 
 pub use error::RiskError;
+pub use open::OpenOrder;
 pub use order::{Order, RiskApproved};

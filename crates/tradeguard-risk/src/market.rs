@@ -229,6 +229,21 @@ impl Portfolio {
         self.holdings.iter()
     }
 
+    /// Moves up to `amount` of the free balance of `asset` (the cash when `None`) to `locked`:
+    /// how the planner sets aside what open orders reserve beyond the balances' `locked` part.
+    pub(crate) fn hold(&mut self, asset: Option<&Asset>, amount: Decimal) {
+        let bal = match asset {
+            None => &mut self.cash,
+            Some(a) => match self.holdings.get_mut(a) {
+                Some(b) => b,
+                None => return,
+            },
+        };
+        let moved = amount.clamp(Decimal::ZERO, bal.free);
+        bal.free -= moved;
+        bal.locked += moved;
+    }
+
     /// Values every holding at the market's last prices.
     pub fn value(&self, market: &Market) -> Result<Valuation<'_>, ValuationError> {
         let mut values = BTreeMap::new();

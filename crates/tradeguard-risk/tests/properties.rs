@@ -238,7 +238,7 @@ proptest! {
 
     #[test]
     fn no_plan_breaks_a_limit(w in world(), seed in any::<u64>()) {
-        let input = PlanInput { profile: &w.profile, limits: &w.limits, portfolio: &w.portfolio, market: &w.market, stats: None, randomization: w.profile.randomization_factor };
+        let input = PlanInput { profile: &w.profile, limits: &w.limits, portfolio: &w.portfolio, market: &w.market, stats: None, randomization: w.profile.randomization_factor, open_orders: &[] };
         let plan = plan_rebalance(&input, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
         let total: Decimal = plan.targets.values().copied().sum();
         prop_assert!(total <= Decimal::ONE);
@@ -305,7 +305,7 @@ proptest! {
         let mut other = w.profile.clone();
         other.id = ProfileId::new("prop-other").unwrap();
         let ids = |p: &Profile, s: u64| -> Vec<ClientOrderId> {
-            let input = PlanInput { profile: p, limits: &w.limits, portfolio: &w.portfolio, market: &w.market, stats: None, randomization: Decimal::ZERO };
+            let input = PlanInput { profile: p, limits: &w.limits, portfolio: &w.portfolio, market: &w.market, stats: None, randomization: Decimal::ZERO, open_orders: &[] };
             let plan = plan_rebalance(&input, &mut tradeguard_risk::separation::profile_rng(s, &p.id)).unwrap();
             plan.orders.iter().map(|o| o.client_order_id().clone()).collect()
         };

@@ -241,6 +241,7 @@ impl<'a> Runner<'a> {
             market,
             stats: stats.as_ref(),
             randomization: self.randomization,
+            open_orders: &[], // every approved order fills at once: none stays open
         };
         let plan = plan_rebalance(&input, &mut self.rng)?;
         for s in &plan.skipped {

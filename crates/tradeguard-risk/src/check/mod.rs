@@ -1,5 +1,6 @@
-//! Pre-trade checks: [`check_order`] runs every check and either approves the order or
-//! refuses it with every reason that applies.
+//! Pre-trade checks: [`check_order_with_open`] runs every check, with the profile's open
+//! orders, and either approves the order or refuses it with every reason that applies;
+//! [`check_order`] is the same for a profile without open orders.
 //!
 //! Semantics, for reviewers:
 //! - Weights are of the profile's whole value (cash included), at last prices. The profile's
@@ -10,6 +11,11 @@
 //!   inside the fat-finger band.
 //! - Breakers are evaluated against the current value even when the caller has not recorded it
 //!   with [`crate::state::ProfileState::observe_value`] yet.
+//! - Open orders ([`OpenOrder`]): the caps count every open buy as filled and no open sell, the
+//!   max position is measured against the lowest value their fills can leave, and the free
+//!   balance is reduced only by what they reserve beyond the balance's `locked` part (exchanges
+//!   report `free` net of open orders already). [`crate::open`] gives the reasons. Pass every
+//!   open order of the profile except the one being checked.
 
 mod rejection;
 mod rules;
@@ -21,6 +27,8 @@ pub use rejection::Rejection;
 use crate::ids::Timestamp;
 use crate::limits::PortfolioLimits;
 use crate::market::{Market, Portfolio, ValuationError};
+pub use crate::open::OpenOrder;
+use crate::open::Pending;
 use crate::order::{Order, RiskApproved, Side};
 use crate::profile::{Profile, TradingState};
 use crate::state::{ProfileState, Restriction};
@@ -66,9 +74,20 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// Runs every pre-trade check. Returns the order as [`RiskApproved`] when all pass, or a
-/// [`Refusal`] listing every failed check.
+/// Runs every pre-trade check for a profile without open orders:
+/// [`check_order_with_open`] with none.
 pub fn check_order(ctx: &CheckContext<'_>, order: Order) -> Result<RiskApproved<Order>, Refusal> {
+    check_order_with_open(ctx, &[], order)
+}
+
+/// Runs every pre-trade check, judging `order` as if the profile's `open` orders had filled
+/// too (see the module docs for how each check counts them). Returns the order as
+/// [`RiskApproved`] when all pass, or a [`Refusal`] listing every failed check.
+pub fn check_order_with_open(
+    ctx: &CheckContext<'_>,
+    open: &[OpenOrder],
+    order: Order,
+) -> Result<RiskApproved<Order>, Refusal> {
     let mut reasons = Vec::new();
     let valuation = match ctx.portfolio.value(ctx.market) {
         Ok(v) => Some(v),
@@ -91,11 +110,13 @@ pub fn check_order(ctx: &CheckContext<'_>, order: Order) -> Result<RiskApproved<
             max: ctx.profile.max_orders_per_minute,
         });
     }
+    let pending = pending(ctx.profile, ctx.market, open, &mut reasons);
     let statics = rules::Statics {
         profile: ctx.profile,
         limits: ctx.limits,
         portfolio: ctx.portfolio,
         market: ctx.market,
+        pending: &pending,
     };
     statics.check(valuation.as_ref(), &order, &mut reasons);
     if reasons.is_empty() {
@@ -109,13 +130,25 @@ pub fn check_order(ctx: &CheckContext<'_>, order: Order) -> Result<RiskApproved<
 }
 
 /// The checks that depend only on the order, the portfolio, the market and the limits: every
-/// check except trading state, breakers and order rate. The rebalancing planner runs these on
-/// each order it plans. Returns every failure.
+/// check except trading state, breakers and order rate. Returns every failure.
 pub fn static_rejections(
     profile: &Profile,
     limits: &PortfolioLimits,
     portfolio: &Portfolio,
     market: &Market,
+    order: &Order,
+) -> Vec<Rejection> {
+    static_rejections_with_open(profile, limits, portfolio, market, &[], order)
+}
+
+/// [`static_rejections`] with the profile's open orders, counted as in
+/// [`check_order_with_open`]. The rebalancing planner runs these on each order it plans.
+pub fn static_rejections_with_open(
+    profile: &Profile,
+    limits: &PortfolioLimits,
+    portfolio: &Portfolio,
+    market: &Market,
+    open: &[OpenOrder],
     order: &Order,
 ) -> Vec<Rejection> {
     let mut reasons = Vec::new();
@@ -130,14 +163,37 @@ pub fn static_rejections(
             None
         }
     };
+    let pending = pending(profile, market, open, &mut reasons);
     rules::Statics {
         profile,
         limits,
         portfolio,
         market,
+        pending: &pending,
     }
     .check(valuation.as_ref(), order, &mut reasons);
     reasons
+}
+
+/// Sums the open orders; adds a reason for each that cannot be valued (the other checks then
+/// run without them, so that the refusal still lists every failure).
+fn pending<'a>(
+    profile: &Profile,
+    market: &Market,
+    open: &'a [OpenOrder],
+    out: &mut Vec<Rejection>,
+) -> Pending<'a> {
+    let band = profile
+        .price_band
+        .clamp(rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ONE);
+    Pending::new(open, market, band).unwrap_or_else(|problems| {
+        for p in problems {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        Pending::default()
+    })
 }
 
 /// Adds a reason for each restriction (operator state, breakers) that forbids the order.

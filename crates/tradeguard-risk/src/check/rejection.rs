@@ -4,7 +4,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use crate::ids::{Asset, ProfileId};
+use crate::ids::{Asset, ProfileId, Symbol};
 use crate::profile::TradingState;
 
 /// One failed pre-trade check. A [`super::Refusal`] lists every one that failed.
@@ -153,6 +153,22 @@ pub enum Rejection {
     },
     /// The portfolio's value could not be computed within decimal range.
     ValuationOverflow,
+    /// An open order passed with the profile's is not quoted in the profile's quote asset, so
+    /// what it commits the profile to cannot be valued.
+    ForeignOpenOrder {
+        /// The open order's pair.
+        symbol: Symbol,
+        /// The profile's quote asset.
+        expected: Asset,
+    },
+    /// The losses the open orders can make (fees, prices away from the last price) reach the
+    /// profile's whole value, so no order can be sized against it.
+    OpenOrdersExceedValue {
+        /// What the open orders can lose, in the quote asset.
+        loss: Decimal,
+        /// The profile's value.
+        value: Decimal,
+    },
 }
 
 impl Rejection {
@@ -180,6 +196,8 @@ impl Rejection {
             Self::Concentration { .. } => "concentration",
             Self::CategoryCap { .. } => "category_cap",
             Self::ValuationOverflow => "valuation_overflow",
+            Self::ForeignOpenOrder { .. } => "foreign_open_order",
+            Self::OpenOrdersExceedValue { .. } => "open_orders_exceed_value",
         }
     }
 }
@@ -294,6 +312,14 @@ impl fmt::Display for Rejection {
             Self::ValuationOverflow => {
                 write!(f, "portfolio value overflows; check balances and prices")
             }
+            Self::ForeignOpenOrder { symbol, expected } => write!(
+                f,
+                "open order on {symbol} is not quoted in the profile's {expected}; pass only the profile's own open orders"
+            ),
+            Self::OpenOrdersExceedValue { loss, value } => write!(
+                f,
+                "open orders can lose {loss}, at least the profile's value {value}; cancel open orders before placing more"
+            ),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The checks that need no trading state: identity, instrument rules, notional, price band,
-//! balance, max position, concentration and category caps after the fill.
+//! balance, max position, concentration and category caps after the fill, each judged with the
+//! profile's open orders as [`crate::open`] describes.
 
 use rust_decimal::Decimal;
 
 use super::Rejection;
+use crate::ids::Asset;
 use crate::limits::PortfolioLimits;
 use crate::market::{Market, Portfolio, Valuation, is_multiple};
+use crate::open::Pending;
 use crate::order::{Order, OrderType, Side};
 use crate::profile::Profile;
 
@@ -15,6 +18,8 @@ pub(super) struct Statics<'a> {
     pub limits: &'a PortfolioLimits,
     pub portfolio: &'a Portfolio,
     pub market: &'a Market,
+    /// What the profile's open orders commit it to.
+    pub pending: &'a Pending<'a>,
 }
 
 impl Statics<'_> {
@@ -147,7 +152,7 @@ impl Statics<'_> {
                     OrderType::Market => last * (Decimal::ONE + self.band_fraction()),
                 };
                 let needed = qty * worst * (Decimal::ONE + self.market.fee_rate());
-                let free = self.portfolio.cash().free;
+                let free = self.pending.free_cash(self.portfolio);
                 if needed > free {
                     out.push(Rejection::InsufficientBalance {
                         asset: order.symbol().quote().clone(),
@@ -157,7 +162,7 @@ impl Statics<'_> {
                 }
             }
             Side::Sell => {
-                let free = self.portfolio.holding(base).free;
+                let free = self.pending.free_base(self.portfolio, base);
                 if qty > free {
                     out.push(Rejection::InsufficientBalance {
                         asset: base.clone(),
@@ -169,7 +174,8 @@ impl Statics<'_> {
         }
     }
 
-    /// Max position for every order; concentration and category caps after the fill for buys.
+    /// Max position for every order, against the lowest value the open orders can leave;
+    /// concentration and category caps after the fill for buys.
     fn exposure(
         &self,
         order: &Order,
@@ -182,7 +188,15 @@ impl Statics<'_> {
         if v.total <= Decimal::ZERO {
             return; // nothing to trade with: the balance check already refused it
         }
-        let fraction = notional / v.total;
+        let floor = self.pending.value_floor(v.total);
+        if floor <= Decimal::ZERO {
+            out.push(Rejection::OpenOrdersExceedValue {
+                loss: -self.pending.value_loss,
+                value: v.total,
+            });
+            return;
+        }
+        let fraction = notional / floor;
         if fraction > self.profile.max_position_size {
             out.push(Rejection::MaxPosition {
                 fraction,
@@ -190,14 +204,17 @@ impl Statics<'_> {
             });
         }
         if order.side() == Side::Buy {
-            self.caps_after_buy(order, v, last, fill, out);
+            self.caps_after_buy(order, v, floor, last, fill, out);
         }
     }
 
+    /// Weights after the fill over `floor`, the lowest value open orders can leave, with every
+    /// open buy counted and no open sell (see [`crate::open`]).
     fn caps_after_buy(
         &self,
         order: &Order,
         v: &Valuation<'_>,
+        floor: Decimal,
         last: Decimal,
         fill: Decimal,
         out: &mut Vec<Rejection>,
@@ -206,14 +223,24 @@ impl Statics<'_> {
         let qty = order.quantity();
         let added = qty * last;
         let cost = qty * fill * (Decimal::ONE + self.market.fee_rate());
-        let Some(total_after) = (v.total - cost).checked_add(added) else {
+        let Some(total_after) = (floor - cost).checked_add(added) else {
             out.push(Rejection::ValuationOverflow);
             return;
         };
         if total_after <= Decimal::ZERO {
-            return; // the balance check refuses an order that costs more than the profile holds
+            // Without open orders the balance check refuses such an order; with open orders
+            // that sell more than the profile holds, this refuses it.
+            out.push(Rejection::OpenOrdersExceedValue {
+                loss: cost - added - self.pending.value_loss,
+                value: v.total,
+            });
+            return;
         }
-        let base_after = v.value(base) + added; // at most `total_after`: no overflow
+        let exposure = |a: &Asset| v.value(a).checked_add(self.pending.bought_value(a));
+        let Some(base_after) = exposure(base).and_then(|e| e.checked_add(added)) else {
+            out.push(Rejection::ValuationOverflow);
+            return;
+        };
         let weight = base_after / total_after;
         if weight > self.limits.max_concentration {
             out.push(Rejection::Concentration {
@@ -225,19 +252,27 @@ impl Statics<'_> {
         let Some((category, cap)) = self.limits.capped_category(base) else {
             return;
         };
-        let others: Decimal = v
-            .values
-            .iter()
-            .filter(|(a, _)| {
-                **a != base
+        let held = v.values.keys().copied();
+        let bought = self
+            .pending
+            .buys
+            .keys()
+            .filter(|a| !v.values.contains_key(**a));
+        let sum = held
+            .chain(bought.copied())
+            .filter(|a| {
+                *a != base
                     && self
                         .limits
                         .capped_category(a)
                         .is_some_and(|(c, _)| c == category)
             })
-            .map(|(_, val)| *val)
-            .sum();
-        let weight = (others + base_after) / total_after;
+            .try_fold(base_after, |acc, a| acc.checked_add(exposure(a)?));
+        let Some(sum) = sum else {
+            out.push(Rejection::ValuationOverflow);
+            return;
+        };
+        let weight = sum / total_after;
         if weight > cap {
             out.push(Rejection::CategoryCap {
                 category: category.to_owned(),

@@ -1,16 +1,26 @@
 //! Rebalancing plans: the orders that move a profile towards its targets, each one checked
 //! with the stateless pre-trade checks against the portfolio as the earlier orders of the plan
 //! leave it.
+//!
+//! Open orders ([`PlanInput::open_orders`]): the deviations are measured on the portfolio as
+//! it will be once every open order fills, so a drift an open order already corrects gets no
+//! second order and the rest is sized net of what is pending. The plan never trades against
+//! an open order (no sell of an asset with an open buy, nor the reverse: that would cross the
+//! profile's own order and pay fees twice): such a trade is skipped with
+//! [`SkipReason::OpposingOpenOrder`]. Each planned order is checked with the open orders as
+//! [`crate::check::check_order_with_open`] will check it, and spends only what the open orders
+//! leave free.
 
 use rand::{CryptoRng, Rng};
 use rust_decimal::Decimal;
 
 use super::targets::{TargetModel, Targets, clip_to_limits, model_targets, randomize};
 use crate::RiskError;
-use crate::check::{Rejection, static_rejections};
+use crate::check::{Rejection, static_rejections_with_open};
 use crate::ids::{Asset, ClientOrderId, Symbol};
 use crate::limits::PortfolioLimits;
 use crate::market::{InstrumentRules, Market, Portfolio, Valuation, ValuationError};
+use crate::open::{OpenOrder, Pending};
 use crate::order::{Order, OrderType, Side};
 use crate::profile::Profile;
 use crate::stats::MarketStats;
@@ -37,6 +47,9 @@ pub struct PlanInput<'a> {
     pub stats: Option<&'a MarketStats>,
     /// Largest random move of each target (0 when randomization is off).
     pub randomization: Decimal,
+    /// The profile's open orders (empty when it has none): the plan counts them as filled and
+    /// never trades against them.
+    pub open_orders: &'a [OpenOrder],
 }
 
 /// Why a trade the targets call for is not in the plan.
@@ -58,6 +71,9 @@ pub enum SkipReason {
     /// No valid order can express the trade (the asset is the profile's quote asset, or the
     /// quantity or price is out of range).
     InvalidOrder,
+    /// An open order of the profile trades the asset the other way: cancel it, or let it fill,
+    /// before rebalancing the asset.
+    OpposingOpenOrder,
 }
 
 impl SkipReason {
@@ -71,6 +87,7 @@ impl SkipReason {
             Self::InsufficientBalance => "insufficient_balance",
             Self::Refused(_) => "refused",
             Self::InvalidOrder => "invalid_order",
+            Self::OpposingOpenOrder => "opposing_open_order",
         }
     }
 }
@@ -130,6 +147,9 @@ pub fn plan_rebalance<R: Rng + CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<RebalancePlan, RiskError> {
     let valuation = value(input)?;
+    let pending = pending(input)?;
+    let projected = pending.projected(&valuation);
+    let floor = pending.value_floor(valuation.total);
     let margin = cap_margin(input.market);
     let (model_out, model) = model_targets(input.profile, input.stats);
     let reference = clip_to_limits(&model_out, input.limits, margin);
@@ -140,14 +160,16 @@ pub fn plan_rebalance<R: Rng + CryptoRng + ?Sized>(
     );
     let mut builder = Builder {
         input,
-        working: input.portfolio.clone(),
+        pending: &pending,
+        floor,
+        working: pending.reserve(input.portfolio),
         orders: Vec::new(),
         skipped: Vec::new(),
     };
     let mut trades: Vec<(Asset, Decimal)> = targets
         .iter()
         .filter(|(a, _)| input.profile.trades(a))
-        .map(|(a, t)| (a.clone(), *t - valuation.weight(a)))
+        .map(|(a, t)| (a.clone(), *t - projected.weight(a)))
         .filter(|(_, dev)| !dev.is_zero())
         .collect();
     trades.sort_by_key(|(_, dev)| *dev); // most negative (largest sells) first, then buys smallest-first
@@ -156,7 +178,7 @@ pub fn plan_rebalance<R: Rng + CryptoRng + ?Sized>(
         .partition(|(_, dev)| dev.is_sign_negative());
     buys.reverse(); // largest buys first
     for (asset, dev) in sells.into_iter().chain(buys) {
-        builder.trade(&asset, dev, &valuation, rng);
+        builder.trade(&asset, dev, &projected, rng);
     }
     Ok(RebalancePlan {
         model,
@@ -178,8 +200,33 @@ fn value<'a>(input: &PlanInput<'a>) -> Result<Valuation<'a>, RiskError> {
     })
 }
 
+/// The open orders, summed; an open order that cannot be valued fails the plan.
+fn pending<'a>(input: &PlanInput<'a>) -> Result<Pending<'a>, RiskError> {
+    let band = input.profile.price_band.clamp(Decimal::ZERO, Decimal::ONE);
+    Pending::new(input.open_orders, input.market, band).map_err(|problems| {
+        match problems.into_iter().next() {
+            Some(Rejection::MissingPrice { asset }) => RiskError::MissingPrice {
+                asset: asset.to_string(),
+            },
+            Some(Rejection::ForeignOpenOrder { symbol, expected }) => RiskError::ForeignOpenOrder {
+                symbol: symbol.to_string(),
+                quote: expected.to_string(),
+            },
+            _ => RiskError::ValuationOverflow {
+                profile: input.profile.id.to_string(),
+            },
+        }
+    })
+}
+
 struct Builder<'a> {
     input: &'a PlanInput<'a>,
+    /// What the open orders commit the profile to.
+    pending: &'a Pending<'a>,
+    /// The lowest value the open orders can leave: what the max position is measured on.
+    floor: Decimal,
+    /// The balances as the plan's earlier orders leave them, with what open orders reserve
+    /// beyond the reported `locked` parts set aside.
     working: Portfolio,
     orders: Vec<Order>,
     skipped: Vec<Skipped>,
@@ -195,7 +242,8 @@ impl Builder<'_> {
         });
     }
 
-    /// Plans the trade that moves `asset` by `dev` (a weight) of the profile's value.
+    /// Plans the trade that moves `asset` by `dev` (a weight) of the profile's value once its
+    /// open orders have filled (`v`).
     fn trade<R: Rng + CryptoRng + ?Sized>(
         &mut self,
         asset: &Asset,
@@ -210,6 +258,13 @@ impl Builder<'_> {
             Side::Buy
         };
         let mut remaining = dev.abs() * v.total;
+        let opposite = match side {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        };
+        if self.pending.has(asset, opposite) {
+            return self.skip(asset, side, remaining, SkipReason::OpposingOpenOrder);
+        }
         if dev.abs() <= market.fee_rate() {
             return self.skip(asset, side, remaining, SkipReason::FeeExceedsBenefit);
         }
@@ -227,7 +282,7 @@ impl Builder<'_> {
             return self.skip(asset, side, remaining, SkipReason::NoPrice);
         }
         let chunk_max =
-            (profile.max_position_size * v.total).min(profile.max_order_notional) * SIZE_MARGIN;
+            (profile.max_position_size * self.floor).min(profile.max_order_notional) * SIZE_MARGIN;
         let mut placed = 0;
         while remaining > Decimal::ZERO && placed < MAX_CHUNKS {
             let wanted = rules.floor_quantity(remaining.min(chunk_max) / price);
@@ -288,11 +343,12 @@ impl Builder<'_> {
             qty,
         )
         .map_err(|_| SkipReason::InvalidOrder)?;
-        let reasons = static_rejections(
+        let reasons = static_rejections_with_open(
             profile,
             self.input.limits,
             &self.working,
             self.input.market,
+            self.input.open_orders,
             &order,
         );
         if !reasons.is_empty() {

@@ -23,6 +23,7 @@ fn plan(
         market: m,
         stats: None,
         randomization: d("0.1"),
+        open_orders: &[],
     };
     plan_rebalance(&input, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap()
 }
@@ -138,6 +139,7 @@ fn fail_small_or_unprofitable_trades_are_skipped() {
         market: &market(),
         stats: None,
         randomization: Decimal::ZERO,
+        open_orders: &[],
     };
     let plan = plan_rebalance(&input, &mut ChaCha20Rng::seed_from_u64(4)).unwrap();
     assert!(plan.orders.is_empty(), "{:?}", plan.orders);

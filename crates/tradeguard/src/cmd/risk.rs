@@ -620,6 +620,7 @@ mod bench_world {
                 market: &self.market,
                 stats: stats.as_ref(),
                 randomization: self.profile.randomization_factor,
+                open_orders: &[],
             };
             Ok(plan_rebalance(&input, rng)?)
         }
