@@ -215,6 +215,17 @@ impl Store {
         }))
     }
 
+    /// How many credentials have their data key wrapped under KEK `version`.
+    pub async fn vault_count_under_kek(&self, version: u32) -> Result<u64> {
+        let mut conn = self.acquire().await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM vault_credentials WHERE kek_version = $1")
+            .bind(i64::from(version))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| self.err(e))?;
+        RowDecoder::new(&row, "vault_credentials", "?").int("n")
+    }
+
     /// The gateway's sealed keys, by name.
     pub async fn vault_gateway_keys(&self) -> Result<Vec<GatewayKeyRow>> {
         let mut conn = self.acquire().await?;

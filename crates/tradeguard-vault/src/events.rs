@@ -55,7 +55,8 @@ pub struct VaultEvent {
     /// The KEK version involved: the one wrapping the credential, or the new one after a
     /// rotation.
     pub kek_version: Option<u32>,
-    /// How many data keys a rotation re-wraps (rotations only).
+    /// How many data keys a rotation is about to re-wrap (rotations only; counted before the
+    /// rotation's transaction, so an import racing it may add one).
     pub rewrapped: Option<u64>,
     /// When, Unix milliseconds.
     pub at_ms: i64,

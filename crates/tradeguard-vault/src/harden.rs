@@ -75,7 +75,21 @@ pub fn probe() -> HardenReport {
     HardenReport {
         core_limit_zero: core_limit_status(),
         not_dumpable: dumpable_status(),
-        memory_locked: Status::Off(memlock_advice()),
+        memory_locked: locked_status(),
+    }
+}
+
+/// On when the kernel reports locked pages for this process (`VmLck` in `/proc/self/status`).
+fn locked_status() -> Status {
+    let locked_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmLck:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+    match locked_kib {
+        Some(n) if n > 0 => Status::On,
+        _ => Status::Off(memlock_advice()),
     }
 }
 

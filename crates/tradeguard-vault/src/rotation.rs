@@ -86,6 +86,7 @@ impl UnlockedVault {
         let now = self.vault.clock.now_ms();
         let mut event = VaultEvent::new(VaultEventKind::KekRotated, now);
         event.kek_version = Some(to);
+        event.rewrapped = Some(store.vault_count_under_kek(old.version).await?);
         self.vault.emit(event).await?;
 
         let mut tx = store.begin().await?;

@@ -245,7 +245,7 @@ tradeguard_store::backend_tests! {
         let b = import(&v, "kraken", "key-b", "main").await;
         assert_eq!(b.kek_version, 2);
         let ev = f.sink.events().into_iter().find(|e| e.kind == VaultEventKind::KekRotated).unwrap();
-        assert_eq!(ev.kek_version, Some(2));
+        assert_eq!((ev.kek_version, ev.rewrapped), (Some(2), Some(1)));
     }
 
     /// The gateway signs with the key it publishes; the owned copy signs the same.
