@@ -47,6 +47,8 @@ enum Command {
     Backtest(cmd::risk::BacktestArgs),
     /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`.
     Audit(cmd::audit::AuditArgs),
+    #[command(flatten)]
+    Client(cmd::client::ClientCommand),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::risk::run_config(args),
         Command::Backtest(args) => cmd::risk::run_backtest(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Client(c) => cmd::client::run(c),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod bench;
+pub mod client;
 pub mod credentials;
 pub mod datadir;
 pub mod demo;
