@@ -16,6 +16,18 @@ use crate::scope::ScopeSet;
 use crate::state::AppState;
 use crate::trading::TradingMode;
 
+/// Runs an approved change that lives in another crate: risk limits (tradeguard-risk's
+/// configuration) or a credential import (tradeguard-vault opens the sealed envelope).
+#[async_trait::async_trait]
+pub trait ProposalExecutor: Send + Sync {
+    /// Applies `payload`; `Err` carries a reason without secrets.
+    async fn execute(
+        &self,
+        action: QuorumAction,
+        payload: &Value,
+    ) -> std::result::Result<(), String>;
+}
+
 /// A proposal as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProposalView {
@@ -189,9 +201,15 @@ async fn execute(state: &AppState, action: QuorumAction, p: &ProposalRow) -> Res
         }
         QuorumAction::PrincipalChange => principal_change(state, &payload, now).await?,
         QuorumAction::RiskLimitChange | QuorumAction::CredentialImport => {
-            return Err(GatewayError::Denied {
-                reason: format!("no executor is wired for `{}` yet", action.as_str()),
-            });
+            let Some(executor) = state.executors.get(&action) else {
+                return Err(GatewayError::Denied {
+                    reason: format!("no executor is wired for `{}`", action.as_str()),
+                });
+            };
+            executor
+                .execute(action, &payload)
+                .await
+                .map_err(|reason| GatewayError::Internal { reason })?;
         }
     }
     let event = GatewayEvent::new("quorum.execute")

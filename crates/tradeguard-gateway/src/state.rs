@@ -62,6 +62,11 @@ pub struct Inner {
     pub canceller: Arc<dyn OrderCanceller>,
     /// Alert on halt.
     pub alerts: Option<Arc<dyn AlertSink>>,
+    /// Executors of approved risk-limit changes and credential imports.
+    pub executors: std::collections::BTreeMap<
+        crate::config::QuorumAction,
+        Arc<dyn crate::quorum::ProposalExecutor>,
+    >,
     /// Order placements hold it shared; the halt takes it exclusively after switching to
     /// HALTED, so every placement already past its state check has finished before the
     /// halt cancels open orders.
@@ -94,6 +99,10 @@ pub struct GatewayBuilder {
     router: Arc<dyn OrderRouter>,
     canceller: Arc<dyn OrderCanceller>,
     alerts: Option<Arc<dyn AlertSink>>,
+    executors: std::collections::BTreeMap<
+        crate::config::QuorumAction,
+        Arc<dyn crate::quorum::ProposalExecutor>,
+    >,
 }
 
 impl GatewayBuilder {
@@ -113,7 +122,18 @@ impl GatewayBuilder {
             router: Arc::new(Unwired),
             canceller: Arc::new(Unwired),
             alerts: None,
+            executors: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Sets who applies approved `action` proposals (risk-limit changes, credential imports).
+    pub fn executor(
+        mut self,
+        action: crate::config::QuorumAction,
+        executor: Arc<dyn crate::quorum::ProposalExecutor>,
+    ) -> Self {
+        self.executors.insert(action, executor);
+        self
     }
 
     /// Sets the configuration.
@@ -202,6 +222,7 @@ impl GatewayBuilder {
             router: self.router,
             canceller: self.canceller,
             alerts,
+            executors: self.executors,
             order_gate: tokio::sync::RwLock::new(()),
         }));
         crate::api::spawn_session_cleanup(state.clone(), SESSION_CLEANUP_EVERY);

@@ -183,3 +183,108 @@ async fn reducing_accepts_only_sells_and_audit_failure_refuses_orders() {
     );
     assert_eq!(gw.venues.orders.lock().unwrap().len(), 1);
 }
+
+struct Recording(std::sync::Mutex<Vec<serde_json::Value>>);
+
+#[async_trait::async_trait]
+impl tradeguard_gateway::quorum::ProposalExecutor for Recording {
+    async fn execute(&self, _a: QuorumAction, payload: &serde_json::Value) -> Result<(), String> {
+        self.0.lock().unwrap().push(payload.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn credential_import_runs_only_after_its_quorum_through_the_vault_executor() {
+    use tradeguard_crypto::envelope::{Info, RecipientKey, seal};
+    use tradeguard_crypto::hpke::Suite;
+    let store = tradeguard_store::testing::sqlite().await;
+    let approvers: Vec<Key> = (0..2).map(|_| Key::new()).collect();
+    let mut config = test_config();
+    config.quorum.insert(
+        QuorumAction::CredentialImport,
+        QuorumRule {
+            required: 2,
+            approvers: approvers.iter().map(|k| k.did.clone()).collect(),
+            proposal_ttl: Duration::from_secs(600),
+        },
+    );
+    let base = gateway(store.clone(), config.clone()).await;
+    let recording = Arc::new(Recording(Default::default()));
+    let state = tradeguard_gateway::state::GatewayBuilder::new(
+        store,
+        base.state.keys.clone(),
+        base.audit.clone(),
+    )
+    .config(config)
+    .clock(Arc::new(base.clock.clone()))
+    .executor(QuorumAction::CredentialImport, recording.clone())
+    .build()
+    .await
+    .unwrap();
+    let app = tradeguard_gateway::api::router(state.clone());
+    for a in &approvers {
+        let p = tradeguard_gateway::principal::PrincipalRecord::ed25519(
+            &a.did,
+            tradeguard_gateway::scope::ScopeSet::of(&[Scope::ManageCredentials]),
+            "approver",
+        )
+        .unwrap();
+        state.directory.put(&p, T0_MS).await.unwrap();
+    }
+    let rk = RecipientKey::generate_x25519().unwrap();
+    let env: serde_json::Value = serde_json::from_str(
+        &seal(
+            &rk.public_key(),
+            Suite::default(),
+            Info::Credential,
+            b"{\"api_key\":\"k\"}",
+        )
+        .unwrap()
+        .to_json(),
+    )
+    .unwrap();
+    let (s, v) = send(
+        &app,
+        base.req(
+            &approvers[0],
+            Method::POST,
+            "/v1/credentials",
+            Some(json!({"v": 1})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "not an envelope: {v}");
+    let (s, v) = send(
+        &app,
+        base.req(
+            &approvers[0],
+            Method::POST,
+            "/v1/credentials",
+            Some(env.clone()),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert!(
+        recording.0.lock().unwrap().is_empty(),
+        "one approval is not enough"
+    );
+    let id = v["proposal"]["id"].as_str().unwrap().to_owned();
+    let (s, v) = send(
+        &app,
+        base.req(
+            &approvers[1],
+            Method::POST,
+            "/v1/approvals",
+            Some(json!({"proposal_id": id})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, v["proposal"]["status"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{v}"
+    );
+    assert_eq!(recording.0.lock().unwrap()[0]["envelope"], env);
+}

@@ -19,8 +19,18 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/v1/principals") => Some(json!({"keyid": Key::new().did, "scopes": ["read"]})),
         ("POST", "/v1/approvals") => Some(json!({"proposal_id": "none"})),
         ("POST", "/v1/halt") => Some(json!({"mode": "REDUCING"})),
+        ("PUT", "/v1/risk/limits") => Some(json!({"max_drawdown": "0.2"})),
+        ("POST", "/v1/credentials") => Some(sealed()),
         _ => None,
     }
+}
+
+fn sealed() -> Value {
+    use tradeguard_crypto::envelope::{Info, RecipientKey, seal};
+    use tradeguard_crypto::hpke::Suite;
+    let rk = RecipientKey::generate_x25519().unwrap();
+    let env = seal(&rk.public_key(), Suite::default(), Info::Credential, b"{}").unwrap();
+    serde_json::from_str(&env.to_json()).unwrap()
 }
 
 #[tokio::test]

@@ -160,3 +160,47 @@ pub async fn list_approvals(
         json!({"proposals": quorum::open_proposals(&state).await?}),
     ))
 }
+
+/// `PUT /v1/risk/limits`: proposes new risk limits (a JSON object, applied by the risk
+/// executor once approved).
+pub async fn change_risk_limits(
+    State(state): State<AppState>,
+    auth: Authenticated<Principal, Value>,
+) -> Result<(StatusCode, Json<Value>)> {
+    if !auth.body.is_object() {
+        return Err(GatewayError::invalid(
+            "body",
+            "must be a JSON object of limits",
+        ));
+    }
+    let payload = json!({"limits": auth.body});
+    let p = quorum::propose(
+        &state,
+        QuorumAction::RiskLimitChange,
+        payload,
+        &auth.principal,
+        &auth.evidence,
+    )
+    .await?;
+    Ok(answer(p))
+}
+
+/// `POST /v1/credentials`: proposes importing an HPKE-sealed credential (the envelope stays
+/// sealed until the vault opens it after approval).
+pub async fn import_credential(
+    State(state): State<AppState>,
+    auth: Authenticated<Principal, Value>,
+) -> Result<(StatusCode, Json<Value>)> {
+    tradeguard_crypto::envelope::Envelope::from_json(&auth.body.to_string())
+        .map_err(|e| GatewayError::invalid("envelope", e.to_string()))?;
+    let payload = json!({"envelope": auth.body});
+    let p = quorum::propose(
+        &state,
+        QuorumAction::CredentialImport,
+        payload,
+        &auth.principal,
+        &auth.evidence,
+    )
+    .await?;
+    Ok(answer(p))
+}

@@ -71,6 +71,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/v1/principals/{keyid}",
         Need::Scope(Scope::ManagePrincipals),
     ),
+    ep("PUT", "/v1/risk/limits", Need::Scope(Scope::ManageRisk)),
+    ep(
+        "POST",
+        "/v1/credentials",
+        Need::Scope(Scope::ManageCredentials),
+    ),
     ep("GET", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
     ep("POST", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
 ];
@@ -143,6 +149,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/principals/{keyid}",
             scoped(M::DELETE, "/v1/principals/{keyid}", admin::remove_principal),
+        )
+        .route(
+            "/v1/risk/limits",
+            scoped(M::PUT, "/v1/risk/limits", admin::change_risk_limits),
+        )
+        .route(
+            "/v1/credentials",
+            scoped(M::POST, "/v1/credentials", admin::import_credential),
         )
         .route(
             "/v1/approvals",

@@ -64,6 +64,12 @@ fn shapes(e: &Endpoint) -> (Option<Value>, &'static str, Value) {
             "200",
             proposal,
         ),
+        ("PUT", "/v1/risk/limits") => (Some(json!({"type": "object"})), "202", proposal),
+        ("POST", "/v1/credentials") => (
+            Some(json!({"type": "object", "required": ["v", "kem", "kdf", "aead", "enc", "ct"]})),
+            "202",
+            proposal,
+        ),
         ("POST", "/v1/resume") | ("DELETE", "/v1/principals/{keyid}") => (None, "202", proposal),
         _ => (None, "200", obj),
     }
