@@ -37,8 +37,10 @@
 
 #![deny(missing_docs)]
 
+mod access;
 mod clock;
 mod credential;
+mod document;
 mod error;
 mod events;
 mod gateway_keys;
@@ -49,10 +51,8 @@ mod seal;
 mod vault;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use credential::{
-    CredentialId, CredentialMeta, CredentialSecret, Exchange, MAX_CREDENTIAL_JSON, ProfileName,
-    Purpose,
-};
+pub use credential::{CredentialId, CredentialMeta, Exchange, ProfileName, Purpose};
+pub use document::{CredentialSecret, MAX_CREDENTIAL_JSON, MAX_LABEL_CHARS};
 pub use error::{Result, VaultError};
 pub use events::{MemorySink, SinkError, TracingSink, VaultEvent, VaultEventKind, VaultEventSink};
 pub use gateway_keys::GatewayPublicKeys;
