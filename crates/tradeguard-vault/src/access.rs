@@ -94,7 +94,7 @@ impl UnlockedVault {
             secret: seal::seal(
                 &data_key,
                 &credential_aad(id.as_str(), exchange, profile.as_str()),
-                credential.sealed_form().expose_secret(),
+                credential.sealed_form()?.expose_secret(),
             )?,
         };
         tx.vault_insert_credential(&row).await.map_err(|e| {

@@ -136,17 +136,28 @@ impl CredentialSecret {
         })
     }
 
-    /// The secret fields in the vault's sealed form (`{"k":..,"s":..,"p":..}`), zeroized on drop.
-    pub(crate) fn sealed_form(&self) -> tradeguard_crypto::secret::SecretBytes {
-        let json = serde_json::json!({
-            "k": self.api_key.expose_secret(),
-            "s": self.api_secret.expose_secret(),
-            "p": self.passphrase.as_ref().map(SecretString::expose_secret),
-        });
-        // The Value holds copies; it is dropped right after serialising (serde_json offers no
-        // zeroizing writer, so the copy is short-lived rather than wiped).
-        let bytes = serde_json::to_vec(&json).unwrap_or_default();
-        tradeguard_crypto::secret::SecretBytes::new(bytes)
+    /// The secret fields in the vault's sealed form (`{"k":..,"s":..,"p":..}`), zeroized on
+    /// drop. Serialised from borrowed fields into a buffer sized for the worst case (every
+    /// byte escaped as `\uXXXX`), so no copy is left behind by a reallocation.
+    pub(crate) fn sealed_form(&self) -> Result<tradeguard_crypto::secret::SecretBytes> {
+        #[derive(serde::Serialize)]
+        struct Sealed<'a> {
+            k: &'a str,
+            s: &'a str,
+            p: Option<&'a str>,
+        }
+        let fields = Sealed {
+            k: self.api_key.expose_secret(),
+            s: self.api_secret.expose_secret(),
+            p: self.passphrase.as_ref().map(SecretString::expose_secret),
+        };
+        let len = fields.k.len() + fields.s.len() + fields.p.map_or(0, str::len);
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(6 * len + 32));
+        serde_json::to_writer(&mut *out, &fields)
+            .map_err(|_| VaultError::invalid("credential", "could not be serialised"))?;
+        Ok(tradeguard_crypto::secret::SecretBytes::new(std::mem::take(
+            &mut *out,
+        )))
     }
 
     /// The exchange.
@@ -246,7 +257,7 @@ mod tests {
         let back = CredentialSecret::from_sealed(
             c.exchange(),
             "main".into(),
-            c.sealed_form().expose_secret(),
+            c.sealed_form().unwrap().expose_secret(),
         )
         .unwrap();
         assert_eq!(back.api_secret().expose_secret(), CANARY);

@@ -88,6 +88,25 @@ fn assert_fails(out: &Out, code: i32, needle: &str, tc: &str) {
     }
 }
 
+/// Fails if any file of `dir` holds `SECRET` in clear, hex or base64url.
+fn assert_secret_not_on_disk(dir: &Path) {
+    let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+    let mut forms = vec![SECRET.to_owned(), hex];
+    for pad in 0..3 {
+        let shifted = format!("{}{SECRET}", "x".repeat(pad));
+        let b64 = tradeguard_crypto::b64::encode(shifted.as_bytes());
+        forms.push(b64[4..b64.len() - 4].to_owned());
+    }
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for form in &forms {
+            let found = bytes.windows(form.len()).any(|w| w == form.as_bytes());
+            assert!(!found, "{} holds the secret ({form})", path.display());
+        }
+    }
+}
+
 #[test]
 fn init_makes_a_private_data_dir_and_refuses_to_overwrite_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -233,6 +252,7 @@ fn seal_import_list_remove_round_trip() {
         1
     );
     assert_fails(&tg(&args, &[], None), 2, "no credential", "remove twice");
+    assert_secret_not_on_disk(&dir);
 }
 
 #[test]
