@@ -52,6 +52,9 @@ impl TradingMode {
     }
 }
 
+/// How often each replica re-reads the stored trading state, whatever the bus says.
+pub const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Bus message announcing a trading-state change (`trading:<state>`).
 const BUS_PREFIX: &str = "trading:";
 
@@ -60,6 +63,8 @@ const BUS_PREFIX: &str = "trading:";
 pub struct TradingState {
     store: Store,
     mode: Arc<AtomicU8>,
+    /// Set by a local halt until it is stored: re-reads never lower the mode meanwhile.
+    pinned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl TradingState {
@@ -68,6 +73,7 @@ impl TradingState {
         let s = Self {
             store,
             mode: Arc::new(AtomicU8::new(TradingMode::Halted as u8)),
+            pinned: Arc::default(),
         };
         s.refresh().await?;
         Ok(s)
@@ -80,6 +86,7 @@ impl TradingState {
 
     /// Sets the mode in this replica's memory only (the halt's first step, before any I/O).
     pub fn set_local(&self, mode: TradingMode) {
+        self.pinned.store(true, Ordering::SeqCst);
         self.mode.store(mode as u8, Ordering::SeqCst);
     }
 
@@ -89,8 +96,13 @@ impl TradingState {
         let mode = TradingMode::parse(&row.state).ok_or_else(|| GatewayError::Internal {
             reason: "stored trading state is not active/reducing/halted".into(),
         })?;
-        self.mode.store(mode as u8, Ordering::SeqCst);
-        Ok(mode)
+        if self.pinned.load(Ordering::SeqCst) {
+            // A local halt not yet stored: only ever make it stricter.
+            self.mode.fetch_max(mode as u8, Ordering::SeqCst);
+        } else {
+            self.mode.store(mode as u8, Ordering::SeqCst);
+        }
+        Ok(self.mode())
     }
 
     /// Sets the mode: in memory at once (a halt takes effect before any I/O), then durably,
@@ -111,6 +123,7 @@ impl TradingState {
             reason: reason.to_owned(),
         };
         self.store.gw_set_trading_state(&row).await?;
+        self.pinned.store(false, Ordering::SeqCst);
         if let Err(e) = bus.publish(&format!("{BUS_PREFIX}{}", mode.as_str())).await {
             // The row is the record; other replicas re-read it on their next gap or refresh.
             tracing::warn!(error = %e, "trading state broadcast failed");
@@ -119,23 +132,60 @@ impl TradingState {
     }
 
     /// Follows broadcasts from other replicas until the bus closes. A halt message applies at
-    /// once; any other message or a gap makes it re-read the stored state.
+    /// once; any other message or a gap makes it re-read the stored state. The stored state
+    /// is also re-read every [`RESYNC_EVERY`], so a replica that missed a broadcast (it
+    /// subscribed late, or Redis dropped it) still converges.
     pub async fn follow(self, bus: Arc<dyn EventBus>) -> Result<()> {
         let mut sub = bus.subscribe().await?;
-        while let Some(event) = sub.recv().await {
-            match event {
-                BusEvent::Message(m) if m == format!("{BUS_PREFIX}halted") => {
-                    self.mode.store(TradingMode::Halted as u8, Ordering::SeqCst);
-                }
-                BusEvent::Message(m) if !m.starts_with(BUS_PREFIX) => {}
-                _ => {
-                    if let Err(e) = self.refresh().await {
-                        tracing::warn!(error = %e, "trading state refresh failed; halting this replica");
+        let mut resync = tokio::time::interval(RESYNC_EVERY);
+        loop {
+            tokio::select! {
+                event = sub.recv() => match event {
+                    None => return Ok(()),
+                    Some(BusEvent::Message(m)) if m == format!("{BUS_PREFIX}halted") => {
                         self.mode.store(TradingMode::Halted as u8, Ordering::SeqCst);
                     }
-                }
+                    Some(BusEvent::Message(m)) if !m.starts_with(BUS_PREFIX) => {}
+                    Some(_) => self.resync().await,
+                },
+                _ = resync.tick() => self.resync().await,
             }
         }
-        Ok(())
+    }
+
+    async fn resync(&self) {
+        if let Err(e) = self.refresh().await {
+            tracing::warn!(error = %e, "trading state refresh failed; halting this replica");
+            self.mode.store(TradingMode::Halted as u8, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tradeguard_store::cache::MemoryEventBus;
+
+    #[tokio::test]
+    async fn a_local_halt_is_never_undone_by_a_reread_before_it_is_stored() {
+        let store = tradeguard_store::testing::sqlite().await;
+        let t = TradingState::load(store).await.unwrap();
+        assert_eq!(t.mode(), TradingMode::Active);
+        t.set_local(TradingMode::Halted);
+        assert_eq!(
+            t.refresh().await.unwrap(),
+            TradingMode::Halted,
+            "stored ACTIVE must not lower it"
+        );
+        let bus = MemoryEventBus::new(4);
+        t.set(TradingMode::Halted, "k", "r", 1, &bus).await.unwrap();
+        t.set(TradingMode::Active, "quorum", "resume", 2, &bus)
+            .await
+            .unwrap();
+        assert_eq!(
+            t.refresh().await.unwrap(),
+            TradingMode::Active,
+            "an explicit, stored resume applies"
+        );
     }
 }

@@ -267,6 +267,22 @@ pub async fn gateway(store: Store, config: GatewayConfig) -> Gw {
 }
 
 pub async fn gateway_on_bus(store: Store, config: GatewayConfig, bus: Arc<dyn EventBus>) -> Gw {
+    let caches: Caches = (
+        Arc::new(MemoryReplayCache::new(1_000_000)),
+        Arc::new(MemoryRateLimiter::new(1_000_000)),
+        bus,
+    );
+    gateway_on_caches(store, config, caches).await
+}
+
+/// Replay cache, rate limiter and event bus.
+pub type Caches = (
+    Arc<dyn tradeguard_store::cache::ReplayCache>,
+    Arc<dyn tradeguard_store::cache::RateLimiter>,
+    Arc<dyn EventBus>,
+);
+
+pub async fn gateway_on_caches(store: Store, config: GatewayConfig, caches: Caches) -> Gw {
     let clock = ManualClock::at_ms(T0_MS);
     let audit = Arc::new(MemoryAudit::default());
     let venues = Arc::new(FakeVenues::default());
@@ -281,11 +297,7 @@ pub async fn gateway_on_bus(store: Store, config: GatewayConfig, bus: Arc<dyn Ev
         .config(config)
         .clock(Arc::new(clock.clone()))
         .hmac_keys(hmac.clone())
-        .caches(
-            Arc::new(MemoryReplayCache::new(1_000_000)),
-            Arc::new(MemoryRateLimiter::new(1_000_000)),
-            bus,
-        )
+        .caches(caches.0, caches.1, caches.2)
         .venues(
             Arc::new(risk(clock.clone())),
             venues.clone(),
