@@ -11,7 +11,10 @@
 //!   [`trading`]: ACTIVE / REDUCING / HALTED, persisted and broadcast.
 //! - [`venue`]: the exchange side behind traits (risk gate, order router, canceller, alerts);
 //!   [`audit`]: the fail-closed audit interface.
+//! - [`venue_exchange`]: the halt's cancel-everything over `tradeguard-exchange` connectors.
 //! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
+//! - [`client`]: signing requests the way the gateway requires (tests, bench, CLI);
+//!   [`bench`]: the `tradeguard bench gateway` figures.
 //!
 //! ```no_run
 //! # async fn demo(store: tradeguard_store::Store, keys: tradeguard_gateway::keys::GatewayKeys,
