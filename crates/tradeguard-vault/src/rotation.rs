@@ -22,7 +22,7 @@ pub struct RotationReport {
     pub rewrapped: u64,
 }
 
-/// The steps of a rotation, in order; tests inject a failure at each.
+/// The steps of a rotation, in order; the crash tests inject a failure after each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
     /// The transaction has begun.
@@ -38,6 +38,7 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    #[cfg(test)]
     fn name(self) -> &'static str {
         match self {
             Self::Begun => "begun",
@@ -62,18 +63,21 @@ impl UnlockedVault {
     /// moment makes one of the two fail with [`VaultError::ConcurrentRotation`], changing
     /// nothing.
     pub async fn rotate_kek(&self) -> Result<RotationReport> {
-        self.rotate_kek_failing_at(None).await
+        self.rotate_with(|_| Ok(())).await
     }
 
-    /// [`Self::rotate_kek`], failing with [`VaultError::InjectedFault`] at `fail_at` (tests).
-    pub(crate) async fn rotate_kek_failing_at(
-        &self,
-        fail_at: Option<Step>,
-    ) -> Result<RotationReport> {
-        let fault = |step: Step| match fail_at {
-            Some(f) if f == step => Err(VaultError::InjectedFault(step.name())),
-            _ => Ok(()),
-        };
+    /// [`Self::rotate_kek`], failing with [`VaultError::InjectedFault`] at `step` (crash tests).
+    #[cfg(test)]
+    pub(crate) async fn rotate_kek_failing_at(&self, step: Step) -> Result<RotationReport> {
+        self.rotate_with(|s| match s == step {
+            true => Err(VaultError::InjectedFault(s.name())),
+            false => Ok(()),
+        })
+        .await
+    }
+
+    /// The rotation; `fault` is called after each step (a no-op outside the crash tests).
+    async fn rotate_with(&self, fault: impl Fn(Step) -> Result<()>) -> Result<RotationReport> {
         let store = &self.vault.store;
         let old = store
             .vault_current_kek()

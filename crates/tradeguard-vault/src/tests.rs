@@ -62,10 +62,7 @@ async fn rotation_survives_a_failure_at_every_step(store: Store) {
             .unlock(&SecretString::new(PASSPHRASE.into()))
             .await
             .unwrap();
-        let err = unlocked
-            .rotate_kek_failing_at(Some(step))
-            .await
-            .unwrap_err();
+        let err = unlocked.rotate_kek_failing_at(step).await.unwrap_err();
         assert!(
             matches!(err, VaultError::InjectedFault(_)),
             "TC{i} ({step:?}): {err}"
