@@ -14,7 +14,7 @@
 //! - [`venue_exchange`]: the halt's cancel-everything over `tradeguard-exchange` connectors.
 //! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
 //! - [`client`]: signing requests the way the gateway requires (tests, bench, CLI);
-//!   [`bench`]: the `tradeguard bench gateway` figures.
+//!   [`bench`](mod@bench): the `tradeguard bench gateway` figures.
 //!
 //! ```no_run
 //! # async fn demo(store: tradeguard_store::Store, keys: tradeguard_gateway::keys::GatewayKeys,
