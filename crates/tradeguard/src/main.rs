@@ -26,6 +26,8 @@ enum Command {
     Report(cmd::analytics::ReportArgs),
     /// Create a data dir: config, SQLite database, vault and gateway keys, controller key.
     Init(cmd::init::InitArgs),
+    /// Run the gateway: vault, store, exchanges, risk engine, audit log (config file).
+    Serve(cmd::serve::ServeArgs),
     /// Print the gateway's public keys (the /v1/keys JSON), offline from a data dir.
     Keys(cmd::keys::KeysArgs),
     /// Seal a credential (JSON on stdin) for a gateway's public key; prints the envelope.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Analytics(args) => cmd::analytics::run(args),
         Command::Report(args) => cmd::analytics::run_report(args),
         Command::Init(args) => cmd::init::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Seal(args) => cmd::seal::run(args),
         Command::Credentials(args) => cmd::credentials::run(args),

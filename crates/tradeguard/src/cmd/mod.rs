@@ -12,4 +12,5 @@ pub mod init;
 pub mod keys;
 pub mod risk;
 pub mod seal;
+pub mod serve;
 pub mod sim;

@@ -132,6 +132,10 @@ pub struct AccountSection {
     pub credential: String,
     /// How the exchange is reached (every key of `tradeguard_exchange::ConnectorConfig`).
     pub connector: ConnectorConfig,
+    /// Accept a key whose permissions the exchange cannot report (Coinbase Exchange): the
+    /// operator vouches that it cannot withdraw or transfer. Default false: such a key is
+    /// refused at start.
+    pub dangerous_accept_unverified_permissions: bool,
 }
 
 /// The whole file, checked.
@@ -250,6 +254,13 @@ impl ServeConfig {
         Ok(())
     }
 
+    /// Reads and checks the file at `path`; errors name the file.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the config file {} ({e})", path.display()))?;
+        Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
     /// How often the key-encryption key rotates (`security.key_rotation_interval`).
     pub fn kek_rotation(&self) -> Duration {
         self.risk.security.key_rotation_interval
@@ -261,7 +272,7 @@ impl ServeConfig {
 pub fn risk_sections(text: &str) -> Result<(String, bool)> {
     let mut table: toml::Table = toml::from_str(text).map_err(|e| section_error("file", e))?;
     let before = table.len();
-    table.retain(|k, _| !GATEWAY_SECTIONS.iter().any(|s| *s == k));
+    table.retain(|k, _| !GATEWAY_SECTIONS.contains(&k));
     let has_gateway = table.len() != before;
     let risk = toml::to_string(&table).map_err(|e| section_error("risk", e))?;
     Ok((risk, has_gateway))
@@ -321,6 +332,16 @@ fn accounts(value: toml::Value) -> Result<BTreeMap<String, AccountSection>> {
                 "`account` is the section's name; remove the key",
             ));
         }
+        let dangerous = match keys.remove("dangerous_accept_unverified_permissions") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => b,
+            Some(_) => {
+                return Err(section_error(
+                    &here,
+                    "`dangerous_accept_unverified_permissions` must be true or false",
+                ));
+            }
+        };
         keys.insert("account".into(), toml::Value::String(name.clone()));
         let connector: ConnectorConfig = section(&here, toml::Value::Table(keys))?;
         connector.validate().map_err(|e| section_error(&here, e))?;
@@ -329,6 +350,7 @@ fn accounts(value: toml::Value) -> Result<BTreeMap<String, AccountSection>> {
             AccountSection {
                 credential,
                 connector,
+                dangerous_accept_unverified_permissions: dangerous,
             },
         );
     }
@@ -434,5 +456,25 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn unverified_key_permissions_are_refused_unless_the_account_says_so() {
+        let c = ServeConfig::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.accounts["binance-main"].dangerous_accept_unverified_permissions);
+        let on = EXAMPLE.replacen(
+            "sandbox = false",
+            "sandbox = false\ndangerous_accept_unverified_permissions = true",
+            1,
+        );
+        let c = ServeConfig::parse(&on).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.accounts["binance-main"].dangerous_accept_unverified_permissions);
+        let bad = EXAMPLE.replacen(
+            "sandbox = false",
+            "sandbox = false\ndangerous_accept_unverified_permissions = \"yes\"",
+            1,
+        );
+        let e = ServeConfig::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("dangerous_accept_unverified_permissions"), "{e}");
     }
 }

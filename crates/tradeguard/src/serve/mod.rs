@@ -1,4 +1,21 @@
-//! `tradeguard serve`: the gateway with everything wired (being built; today its configuration
-//! file is parsed and checked here, and `tradeguard config check` uses it).
+//! `tradeguard serve`: the gateway with everything wired.
+//!
+//! - [`config`]: the strict configuration file (`tradeguard.example.toml`).
+//! - [`run`]: the start sequence, the server's life and its graceful stop.
+//! - [`secrets`]: the exchange connectors' secret source over the vault.
+//! - [`venues`]: order routing and the halt's cancel-all over the exchange connectors.
+//! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules.
+//! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
+//!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
+//!   order ledger.
 
+pub mod audit;
+pub mod bootstrap;
 pub mod config;
+pub mod ledger;
+pub mod market;
+pub mod risk;
+pub mod run;
+pub mod secrets;
+pub mod tasks;
+pub mod venues;

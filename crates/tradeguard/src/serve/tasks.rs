@@ -1,0 +1,144 @@
+//! The background work of a running gateway: polling the exchanges (market data, balances,
+//! open orders, fills, unknown orders) and, while HALTED, cancelling any order that shows up
+//! late; rotating the vault's key-encryption key when it is due.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tradeguard_audit::event::AuditEvent;
+use tradeguard_audit::log::AuditLog;
+use tradeguard_exchange::model::Symbol;
+use tradeguard_exchange::poller::Poller;
+use tradeguard_gateway::trading::{TradingMode, TradingState};
+use tradeguard_gateway::venue::OrderCanceller;
+use tradeguard_vault::UnlockedVault;
+
+use super::market::PublicMarkets;
+use super::risk::LiveRisk;
+use super::venues::Venues;
+
+/// One account's market-data source and the pairs its profiles trade.
+pub struct MarketFeed {
+    /// `[accounts.<name>]`.
+    pub account: String,
+    /// Its public market data.
+    pub source: PublicMarkets,
+    /// The pairs.
+    pub symbols: Vec<Symbol>,
+}
+
+/// Polls every account on an interval.
+pub struct PollLoop {
+    /// Balances, open orders, fills and pending orders of every account.
+    pub poller: Poller,
+    /// Market data per account.
+    pub markets: Vec<MarketFeed>,
+    /// Where market data goes (the poller saves the rest there itself).
+    pub risk: Arc<LiveRisk>,
+    /// Cancels stragglers while HALTED.
+    pub venues: Arc<Venues>,
+    /// ACTIVE / REDUCING / HALTED.
+    pub trading: TradingState,
+    /// The audit log.
+    pub audit: AuditLog,
+}
+
+impl PollLoop {
+    /// One round: market data, then the poller; while HALTED, any open order is cancelled.
+    pub async fn once(&self) {
+        for m in &self.markets {
+            match m.source.fetch(&m.symbols).await {
+                Ok(q) => self.risk.set_quotes(&m.account, q),
+                Err(e) => {
+                    tracing::warn!(account = %m.account, error = %e, "market data unavailable")
+                }
+            }
+        }
+        self.poller.poll_once().await;
+        if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
+            self.sweep().await;
+        }
+    }
+
+    /// Cancels orders found open while HALTED (an order whose placement outcome was unknown
+    /// at the halt and that reached the exchange afterwards).
+    async fn sweep(&self) {
+        let reports = self.venues.cancel_all().await;
+        let cancelled: usize = reports.iter().map(|r| r.cancelled.len()).sum();
+        let failed: usize = reports.iter().map(|r| r.failed.len()).sum();
+        tracing::warn!(
+            cancelled,
+            failed,
+            "orders found open while HALTED were cancelled"
+        );
+        let event = AuditEvent::of("trading.halt_sweep")
+            .and_then(|e| e.field("cancelled", cancelled))
+            .and_then(|e| e.field("failed", failed));
+        if let Err(e) = super::audit::record(&self.audit, event).await {
+            tracing::error!(error = %e, "halt sweep not audited");
+        }
+    }
+
+    /// Polls every `interval` until `stop`.
+    pub async fn run(self, interval: Duration, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            tokio::select! {
+                _ = self.once() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+}
+
+/// How often the rotation schedule is looked at: a quarter of the interval, at most hourly.
+pub fn rotation_check_period(interval: Duration) -> Duration {
+    (interval / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600))
+}
+
+/// Rotates the key-encryption key whenever the vault says it is due, until `stop`. The vault
+/// records each rotation in the audit log itself (and refuses it if the log does not).
+pub async fn rotate_keys(
+    vault: Arc<UnlockedVault>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or_default();
+        match vault.rotation_due(now).await {
+            Ok(true) => match vault.rotate_kek().await {
+                Ok(r) => tracing::info!(report = ?r, "key-encryption key rotated"),
+                Err(e) => {
+                    tracing::error!(error = %e, "key-encryption key rotation failed; retrying")
+                }
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the rotation schedule"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_is_checked_often_enough_and_not_too_often() {
+        let cases = [(86_400, 3600), (3600, 900), (2, 1)];
+        for (i, (interval, want)) in cases.iter().enumerate() {
+            let got = rotation_check_period(Duration::from_secs(*interval));
+            assert_eq!(got, Duration::from_secs(*want), "TC{i} failed");
+        }
+    }
+}

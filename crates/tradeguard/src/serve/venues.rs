@@ -1,0 +1,384 @@
+//! [`Venues`]: the gateway's [`OrderRouter`] and [`OrderCanceller`] over
+//! `tradeguard-exchange`: one connector per `[accounts.<name>]`, all built from one
+//! [`ConnectorHub`] (shared rate budgets, breakers, Kraken nonces), signing with the vault
+//! ([`super::secrets::VaultSecrets`]) and placing through an [`OrderPlacer`] over the order
+//! ledger (recorded before sending, never re-sent blind).
+//!
+//! Order ids in the API are `<account>:<client order id>`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tradeguard_exchange::ledger::{LedgerEntry, OrderLedger, OrderPlacer, OrderState, Placement};
+use tradeguard_exchange::model::{
+    AccountId, Asset, ClientOrderId, OrderRef, OrderRequest, OrderType, Side, Symbol, TimeInForce,
+};
+use tradeguard_exchange::{Clock as ExClock, ConnectorHub, Exchange, RejectKind};
+use tradeguard_gateway::venue::{
+    BalanceView, OrderCanceller, OrderRouter, OrderView, VenueCancel, VenueError,
+};
+use tradeguard_risk::order::{OrderType as RiskType, Side as RiskSide};
+use tradeguard_risk::{Order, RiskApproved};
+use tradeguard_vault::{CredentialId, UnlockedVault};
+
+use super::config::AccountSection;
+use super::risk::LiveRisk;
+use super::secrets::VaultSecrets;
+
+/// One exchange account as `serve` runs it.
+#[derive(Clone)]
+pub struct Account {
+    /// `[accounts.<name>]`.
+    pub name: String,
+    /// Its connector.
+    pub exchange: Arc<dyn Exchange>,
+    /// Places, resolves and cancels through the ledger.
+    pub placer: Arc<OrderPlacer>,
+    /// The id the ledger keys it by.
+    pub id: AccountId,
+    /// The order ledger.
+    pub ledger: Arc<dyn OrderLedger>,
+}
+
+/// Builds one connector per account, each signing with its vault credential. Refuses a
+/// credential that is missing or belongs to another exchange.
+pub async fn connect(
+    hub: &ConnectorHub,
+    accounts: &BTreeMap<String, AccountSection>,
+    vault: &Arc<UnlockedVault>,
+    ledger: Arc<dyn OrderLedger>,
+    clock: Arc<dyn ExClock>,
+) -> anyhow::Result<BTreeMap<String, Account>> {
+    let known = vault.list().await?;
+    let runtime = tokio::runtime::Handle::current();
+    let mut out = BTreeMap::new();
+    for (name, section) in accounts {
+        let cfg = &section.connector;
+        let id = CredentialId::parse(&section.credential)
+            .map_err(|e| anyhow::anyhow!("[accounts.{name}] credential: {e}"))?;
+        let meta = known.iter().find(|m| m.id == id).ok_or_else(|| {
+            anyhow::anyhow!(
+                "[accounts.{name}] names credential `{id}`, which is not in the vault; import it (`tradeguard credentials import`) or fix the id (`tradeguard credentials list`)"
+            )
+        })?;
+        if meta.exchange.name() != cfg.exchange.as_str() {
+            anyhow::bail!(
+                "[accounts.{name}] is on {} but credential `{id}` is for {}",
+                cfg.exchange,
+                meta.exchange
+            );
+        }
+        let secrets = Arc::new(VaultSecrets::new(
+            vault.clone(),
+            id,
+            cfg.exchange,
+            runtime.clone(),
+        ));
+        let exchange = hub
+            .connect(cfg, secrets)
+            .map_err(|e| anyhow::anyhow!("[accounts.{name}]: {e}"))?;
+        let placer = Arc::new(OrderPlacer::new(
+            exchange.clone(),
+            ledger.clone(),
+            cfg.account.clone(),
+            clock.clone(),
+        ));
+        let account = Account {
+            name: name.clone(),
+            exchange,
+            placer,
+            id: cfg.account.clone(),
+            ledger: ledger.clone(),
+        };
+        out.insert(name.clone(), account);
+    }
+    Ok(out)
+}
+
+/// The exchange side of the gateway.
+pub struct Venues {
+    accounts: BTreeMap<String, Account>,
+    ledger: Arc<dyn OrderLedger>,
+    risk: Arc<LiveRisk>,
+    cancel_attempts: u32,
+    cancel_backoff: Duration,
+}
+
+impl Venues {
+    /// Over `accounts`, recording in `ledger`; `risk` maps profiles to accounts and keeps the
+    /// balances.
+    pub fn new(
+        accounts: BTreeMap<String, Account>,
+        ledger: Arc<dyn OrderLedger>,
+        risk: Arc<LiveRisk>,
+    ) -> Self {
+        Self {
+            accounts,
+            ledger,
+            risk,
+            cancel_attempts: 10,
+            cancel_backoff: Duration::from_millis(300),
+        }
+    }
+
+    /// The accounts.
+    pub fn accounts(&self) -> &BTreeMap<String, Account> {
+        &self.accounts
+    }
+
+    fn view(&self, account: &str, e: &LedgerEntry) -> OrderView {
+        let r = &e.request;
+        let profiles = self.risk.profiles_of(account);
+        OrderView {
+            id: format!("{account}:{}", r.client_order_id()),
+            client_order_id: r.client_order_id().as_str().to_owned(),
+            profile: match profiles.as_slice() {
+                [one] => one.as_str().to_owned(),
+                _ => String::new(),
+            },
+            symbol: r.symbol().to_string(),
+            side: match r.side() {
+                Side::Buy => "buy".into(),
+                Side::Sell => "sell".into(),
+            },
+            quantity: r.quantity(),
+            price: r.price(),
+            status: status(e.state).into(),
+        }
+    }
+
+    fn account(&self, name: &str) -> Result<&Account, VenueError> {
+        self.accounts
+            .get(name)
+            .ok_or_else(|| VenueError::Failed(format!("account `{name}` is not configured")))
+    }
+}
+
+/// The API's name for a ledger state.
+fn status(s: OrderState) -> &'static str {
+    match s {
+        OrderState::Acknowledged => "open",
+        OrderState::Filled => "filled",
+        OrderState::Cancelled => "cancelled",
+        OrderState::Rejected => "rejected",
+        OrderState::New | OrderState::Sent | OrderState::Unknown => "unknown",
+    }
+}
+
+/// The exchange's request for a risk-approved order.
+pub fn request(order: &Order) -> Result<OrderRequest, VenueError> {
+    let bad = |what: &str, e: &dyn std::fmt::Display| VenueError::Failed(format!("{what}: {e}"));
+    let cid = ClientOrderId::parse(order.client_order_id().as_str())
+        .map_err(|e| bad("client_order_id", &e))?;
+    let asset =
+        |a: &tradeguard_risk::ids::Asset| Asset::parse(a.as_str()).map_err(|e| bad("symbol", &e));
+    let symbol = Symbol::new(
+        asset(order.symbol().base())?,
+        asset(order.symbol().quote())?,
+    );
+    let side = match order.side() {
+        RiskSide::Buy => Side::Buy,
+        RiskSide::Sell => Side::Sell,
+    };
+    let order_type = match order.order_type() {
+        RiskType::Market => OrderType::Market,
+        RiskType::Limit { price } => OrderType::Limit {
+            price,
+            time_in_force: TimeInForce::Gtc,
+        },
+    };
+    OrderRequest::new(cid, symbol, side, order_type, order.quantity()).map_err(|e| bad("order", &e))
+}
+
+#[async_trait]
+impl OrderRouter for Venues {
+    async fn place(&self, approved: RiskApproved<Order>) -> Result<OrderView, VenueError> {
+        let order = approved.get();
+        let name = self
+            .risk
+            .account_of(order.profile())
+            .ok_or_else(|| {
+                VenueError::Failed(format!("profile `{}` has no account", order.profile()))
+            })?
+            .to_owned();
+        let req = request(order)?;
+        let account = self.account(&name)?;
+        let placed = account
+            .placer
+            .place(&req)
+            .await
+            .map_err(|e| VenueError::Failed(format!("{name}: {e}")))?;
+        drop(approved.into_inner()); // submitted: the proof is spent
+        match placed {
+            Placement::Placed(e)
+            | Placement::AlreadyRecorded(e)
+            | Placement::Unknown { entry: e, .. } => Ok(self.view(&name, &e)),
+            Placement::Rejected { error, .. } => Err(VenueError::Failed(format!(
+                "{name} refused the order: {error}"
+            ))),
+        }
+    }
+
+    async fn cancel(&self, id: &str) -> Result<OrderView, VenueError> {
+        let not_found = || VenueError::NotFound(id.to_owned());
+        let (name, cid) = id.split_once(':').ok_or_else(not_found)?;
+        let account = self.accounts.get(name).ok_or_else(not_found)?;
+        let cid = ClientOrderId::parse(cid).map_err(|_| not_found())?;
+        match account.placer.cancel(&cid).await {
+            Ok(e) => Ok(self.view(name, &e)),
+            Err(tradeguard_exchange::ledger::OrderError::Ledger(
+                tradeguard_exchange::ledger::LedgerError::NotFound(_),
+            )) => Err(not_found()),
+            Err(e) => Err(VenueError::Failed(format!("{name}: {e}"))),
+        }
+    }
+
+    async fn orders(&self) -> Result<Vec<OrderView>, VenueError> {
+        let mut out = Vec::new();
+        for (name, a) in &self.accounts {
+            let entries = self
+                .ledger
+                .open_entries(&a.id)
+                .await
+                .map_err(|e| VenueError::Failed(e.to_string()))?;
+            out.extend(entries.iter().map(|e| (e.created_at, self.view(name, e))));
+        }
+        out.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        Ok(out.into_iter().map(|(_, v)| v).collect())
+    }
+
+    async fn balances(&self) -> Result<Vec<BalanceView>, VenueError> {
+        for (name, a) in &self.accounts {
+            match a.exchange.balances().await {
+                Ok(b) => self.risk.set_balances(name, b),
+                Err(e) => {
+                    tracing::warn!(account = %name, error = %e, "balances: using the last poll")
+                }
+            }
+        }
+        Ok(self.risk.balance_views())
+    }
+}
+
+/// The API id of an exchange order: `<account>:<client id>`, or the exchange's id for an
+/// order placed outside the gateway.
+fn api_id(account: &str, o: &tradeguard_exchange::model::Order) -> String {
+    match &o.client_order_id {
+        Some(c) => format!("{account}:{c}"),
+        None => o.exchange_order_id.as_str().to_owned(),
+    }
+}
+
+/// One account's part of the halt: cancel every open order, list again, repeat until none is
+/// left or the attempts run out; orders whose placement outcome is unknown are resolved each
+/// round so that one arriving late is cancelled too. The ledger then records what happened.
+async fn cancel_account(a: Account, attempts: u32, backoff: Duration) -> VenueCancel {
+    let mut report = VenueCancel {
+        venue: a.name.clone(),
+        ..VenueCancel::default()
+    };
+    let mut last_error = String::from("open orders could not be listed");
+    let mut clear = false;
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(backoff).await;
+        }
+        if let Err(e) = a.placer.resolve_pending().await {
+            last_error = e.to_string();
+        }
+        let open = match a.exchange.open_orders(None).await {
+            Ok(open) => open,
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        if open.is_empty() {
+            clear = true;
+            break;
+        }
+        for o in open {
+            let id = api_id(&a.name, &o);
+            let target = OrderRef::Exchange(o.exchange_order_id.clone());
+            match a.exchange.cancel_order(&o.symbol, &target).await {
+                Ok(()) => report.cancelled.push(id),
+                Err(e) if e.reject_kind() == Some(RejectKind::UnknownOrder) => {
+                    report.cancelled.push(id)
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+    }
+    report.cancelled.sort();
+    report.cancelled.dedup();
+    if !clear {
+        match a.exchange.open_orders(None).await {
+            Ok(still) => {
+                for o in still {
+                    let id = api_id(&a.name, &o);
+                    report.cancelled.retain(|c| *c != id);
+                    report.failed.push((id, last_error.clone()));
+                }
+            }
+            Err(e) => report.failed.push(("*".into(), e.to_string())),
+        }
+    }
+    record_outcomes(&a, &mut report).await;
+    report
+}
+
+/// Brings the ledger in line after the cancels; orders still of unknown outcome are reported.
+async fn record_outcomes(a: &Account, report: &mut VenueCancel) {
+    let entries = match a.ledger.open_entries(&a.id).await {
+        Ok(e) => e,
+        Err(e) => {
+            report.failed.push(("*".into(), format!("ledger: {e}")));
+            return;
+        }
+    };
+    for e in entries {
+        let after = a.placer.refresh(&e).await.unwrap_or(e);
+        if matches!(after.state, OrderState::Sent | OrderState::Unknown) {
+            report.failed.push((
+                format!("{}:{}", a.name, after.client_order_id()),
+                "placement outcome unknown; the poller cancels it if it appears while halted"
+                    .into(),
+            ));
+        }
+    }
+}
+
+#[async_trait]
+impl OrderCanceller for Venues {
+    async fn cancel_all(&self) -> Vec<VenueCancel> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, a) in self.accounts.values().enumerate() {
+            let (a, n, pause) = (a.clone(), self.cancel_attempts, self.cancel_backoff);
+            set.spawn(async move { (i, cancel_account(a, n, pause).await) });
+        }
+        let mut out: Vec<(usize, VenueCancel)> = Vec::new();
+        while let Some(done) = set.join_next().await {
+            match done {
+                Ok(r) => out.push(r),
+                Err(e) => tracing::error!(error = %e, "a venue's cancel task failed"),
+            }
+        }
+        for (i, name) in self.accounts.keys().enumerate() {
+            if !out.iter().any(|(j, _)| *j == i) {
+                let failed = vec![("*".into(), "cancel task failed".into())];
+                out.push((
+                    i,
+                    VenueCancel {
+                        venue: name.clone(),
+                        failed,
+                        ..VenueCancel::default()
+                    },
+                ));
+            }
+        }
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+}

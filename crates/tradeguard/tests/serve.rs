@@ -1,0 +1,337 @@
+//! `tradeguard serve` end to end: `init` a data dir, seal and import the simulated Kraken's
+//! credentials, start the gateway on the simulator (TLS with the data dir's certificate),
+//! trade as the controller with signed requests, see the risk engine refuse an order, halt
+//! (every open order cancelled on the exchange), stop with SIGTERM, and verify the audit log.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tradeguard_client::{
+    Client, ClientConfig, ClientError, OrderRequest, PrincipalKey, Side, Trust,
+};
+use tradeguard_sim::{KeySpec, SimConfig, Venue};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn tg(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("TRADEGUARD_DATA")
+        .env_remove("TRADEGUARD_PASSPHRASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run tradeguard");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("tradeguard output")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {text}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The running gateway; killed if the test fails before its SIGTERM.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+/// Starts `serve` and waits (up to a minute) for its "listening on" line.
+fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--passphrase-file")
+        .arg(pass)
+        .env_remove("TRADEGUARD_DATA")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let server = Server(child);
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            panic!(
+                "serve did not start: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        });
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (server, url)
+}
+
+fn problem(e: ClientError) -> tradeguard_client::Problem {
+    e.problem()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a problem document: {e}"))
+}
+
+/// Event kinds of the exported log, in order.
+fn exported_kinds(dir: &Path, out: &Path) -> Vec<String> {
+    let d = dir.to_str().unwrap();
+    ok(
+        &tg(
+            &[
+                "audit",
+                "export",
+                "--data-dir",
+                d,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            None,
+        ),
+        "export",
+    );
+    let text = std::fs::read_to_string(out).unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| {
+            let kind = v.get("kind").or_else(|| v.pointer("/entry/kind"))?;
+            kind.as_str().map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_trades_refuses_halts_and_stops_with_a_verifiable_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir: PathBuf = tmp.path().join("data");
+    let d = dir.to_str().unwrap();
+    let pass = tmp.path().join("passphrase");
+    std::fs::write(&pass, PASSPHRASE).unwrap();
+    let p = pass.to_str().unwrap();
+    ok(
+        &tg(&["init", "--data-dir", d, "--passphrase-file", p], None),
+        "init",
+    );
+
+    // The simulated Kraken, with an account holding only dollars.
+    let sim = tradeguard_sim::start(SimConfig::default()).await.unwrap();
+    let kraken = sim.venue(Venue::Kraken);
+    let account = kraken.open_account(&[("USD".to_owned(), Decimal::from(100_000))]);
+    let cred = kraken
+        .create_key(account, &KeySpec::trading(Venue::Kraken))
+        .unwrap();
+
+    // Sealed to the gateway's key and imported, as a user would.
+    let doc = json!({"exchange": "kraken", "api_key": cred.api_key,
+        "api_secret": cred.api_secret.expose_secret(), "passphrase": null, "label": "sim"});
+    let envelope = ok(
+        &tg(&["seal", "--recipient", d], Some(&doc.to_string())),
+        "seal",
+    );
+    let env_file = tmp.path().join("kraken.envelope");
+    std::fs::write(&env_file, envelope).unwrap();
+    let e = env_file.to_str().unwrap();
+    let imported = ok(
+        &tg(
+            &[
+                "credentials",
+                "--data-dir",
+                d,
+                "import",
+                "--envelope",
+                e,
+                "--profile",
+                "core",
+                "--passphrase-file",
+                p,
+            ],
+            None,
+        ),
+        "import",
+    );
+    let id = imported
+        .split_whitespace()
+        .nth(1)
+        .expect("credential id")
+        .to_owned();
+
+    let config = tmp.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace_secs = 2
+[polling]
+interval_secs = 5
+[audit]
+checkpoint_secs = 1
+[accounts.kraken-main]
+credential = "{id}"
+exchange = "kraken"
+base_url = "{base}"
+timeout = 5000
+[profiles.core]
+exchange = "kraken"
+type = "moderate"
+credential = "kraken-main"
+quote_asset = "USD"
+[profiles.core.target_allocation]
+BTC = 0.20
+ETH = 0.20
+SOL = 0.10
+"#,
+            base = kraken.base_url()
+        ),
+    )
+    .unwrap();
+    let log = tmp.path().join("serve.log");
+    let (mut server, url) = serve(&config, &dir, &pass, &log);
+
+    let trust = Trust::pinned_file(&dir.join("tls/cert.pem")).unwrap();
+    let key = PrincipalKey::load_pem_file(&dir.join("controller.key")).unwrap();
+    let client = Client::new(&ClientConfig::new(url.as_str(), trust), key).unwrap();
+
+    // A resting limit buy (3 % under the last price) reaches the exchange.
+    let last: Decimal = {
+        let t: Value = reqwest::get(format!("{}/0/public/Ticker?pair=XBTUSD", kraken.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (_, v) = t["result"].as_object().unwrap().iter().next().unwrap();
+        v["c"][0].as_str().unwrap().parse().unwrap()
+    };
+    let price = (last * Decimal::new(97, 2)).round_dp(1);
+    let buy = OrderRequest::limit(
+        "e2e-buy-1",
+        "core",
+        "BTC/USD",
+        Side::Buy,
+        Decimal::new(1, 2),
+        price,
+    );
+    let placed = client.place_order(&buy).await.unwrap_or_else(|e| {
+        panic!(
+            "order refused: {e}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    assert_eq!(placed["status"], "open", "{placed}");
+    let on_exchange = kraken.orders(account);
+    assert!(
+        on_exchange
+            .iter()
+            .any(|o| o.client_id.as_deref() == Some("e2e-buy-1")),
+        "the order is on the simulator: {on_exchange:?}"
+    );
+
+    // One the risk engine refuses (above the per-order notional and position limits).
+    let big = OrderRequest::limit(
+        "e2e-big-1",
+        "core",
+        "BTC/USD",
+        Side::Buy,
+        Decimal::ONE,
+        price,
+    );
+    let refused = problem(client.place_order(&big).await.unwrap_err());
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (422, "risk-refused"),
+        "{refused:?}"
+    );
+    assert!(refused.detail.contains("notional"), "{}", refused.detail);
+
+    // The halt cancels every open order on the exchange; nothing is accepted afterwards.
+    let report = client.halt(None, Some("e2e")).await.unwrap();
+    assert_eq!(report["state"], "HALTED", "{report}");
+    let cancels = report["cancels"].as_array().unwrap();
+    assert!(
+        cancels
+            .iter()
+            .all(|c| c["failed"].as_array().unwrap().is_empty()),
+        "{report}"
+    );
+    assert!(
+        kraken.orders(account).iter().all(|o| !o.status.is_open()),
+        "open orders left after the halt"
+    );
+    let late = OrderRequest::limit(
+        "e2e-late-1",
+        "core",
+        "BTC/USD",
+        Side::Sell,
+        Decimal::new(1, 3),
+        price,
+    );
+    let after = problem(client.place_order(&late).await.unwrap_err());
+    assert_eq!(after.slug(), "trading-halted", "{after:?}");
+
+    // SIGTERM: a graceful stop.
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.0.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "serve exit {status}: {stderr}");
+
+    // The log verifies and holds the story.
+    let verified = ok(
+        &tg(&["audit", "verify", "--data-dir", d], None),
+        "audit verify",
+    );
+    assert!(verified.starts_with("ok:"), "{verified}");
+    let kinds = exported_kinds(&dir, &tmp.path().join("audit.jsonl"));
+    for want in [
+        "serve.started",
+        "principal.bootstrap",
+        "serve.key_checked",
+        "serve.reconciled",
+        "vault.credential_used",
+        "order.submit",
+        "trading.halt",
+        "serve.stopped",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == want),
+            "no `{want}` event in {kinds:?}"
+        );
+    }
+    sim.shutdown().await;
+}
