@@ -4,7 +4,7 @@
 //!
 //! Connection: `--url` / `TRADEGUARD_ADDR` (`https://127.0.0.1:8443`; a bare `host:port` means
 //! https), `--key` / `TRADEGUARD_KEY` (default `<data dir>/controller.key`), `--cert` /
-//! `TRADEGUARD_CERT`: the gateway certificate to pin (default `<data dir>/gateway-cert.pem`
+//! `TRADEGUARD_CERT`: the gateway certificate to pin (default `<data dir>/tls/cert.pem`
 //! when it exists, else the platform's roots).
 
 use std::path::PathBuf;
@@ -19,8 +19,9 @@ use tradeguard_client::{
     Trust,
 };
 
-/// The gateway certificate `--cert` defaults to, inside the data dir.
-pub const GATEWAY_CERT_FILE: &str = "gateway-cert.pem";
+/// The gateway certificate `--cert` defaults to, inside the data dir: the self-signed one
+/// `serve` makes (`serve/bootstrap.rs`, `TLS_DIR`/`TLS_CERT`).
+pub const GATEWAY_CERT_FILE: &str = "tls/cert.pem";
 const CONTROLLER_KEY: &str = "controller.key";
 
 /// How to reach the gateway and sign.
@@ -37,7 +38,7 @@ pub struct Conn {
     /// Principal key (Ed25519 PKCS#8 PEM). Default: `<data dir>/controller.key`.
     #[arg(long, global = true, env = "TRADEGUARD_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Gateway certificate to trust, and only it (PEM). Default: `<data dir>/gateway-cert.pem`
+    /// Gateway certificate to trust, and only it (PEM). Default: `<data dir>/tls/cert.pem`
     /// if present, else the platform's trust store.
     #[arg(long, global = true, env = "TRADEGUARD_CERT", value_name = "FILE")]
     pub cert: Option<PathBuf>,
@@ -419,6 +420,7 @@ mod tests {
             data_dir: dir.path().to_owned(),
         };
         assert_eq!(trust(&conn).unwrap(), Trust::PlatformRoots);
+        std::fs::create_dir(dir.path().join("tls")).unwrap();
         std::fs::write(dir.path().join(GATEWAY_CERT_FILE), "pem").unwrap();
         assert_eq!(trust(&conn).unwrap(), Trust::Pinned(b"pem".to_vec()));
         let e = client(&conn).unwrap_err();
