@@ -1,11 +1,12 @@
 //! The canary: a planted secret goes through import, use, rotation, error paths and removal;
-//! afterwards no log line, error message, audit event or byte of the SQLite database (and its
-//! WAL) contains it, in clear, hex or base64.
+//! afterwards no log line, error message, audit event or byte of the database contains it, in
+//! clear, hex or base64. SQLite: every byte of the file and its WAL. PostgreSQL: a `pg_dump`
+//! of the test database (the server's own files are not readable from here).
 
 mod common;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -49,6 +50,11 @@ fn forms(secret: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// True when `needle` (empty: always) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn assert_clean(haystack: &[u8], needles: &[Vec<u8>], what: &str) {
     for n in needles {
         let found = haystack.windows(n.len()).any(|w| w == n.as_slice());
@@ -60,17 +66,34 @@ fn assert_clean(haystack: &[u8], needles: &[Vec<u8>], what: &str) {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn canary_never_reaches_logs_errors_events_or_disk() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+/// The log buffer behind a global TRACE subscriber, installed once for this test binary.
+fn logs() -> &'static Logs {
+    static LOGS: OnceLock<Logs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+}
 
+/// What a run left to scan.
+struct Run {
+    needles: Vec<Vec<u8>>,
+    doc: String,
+    errors: Vec<String>,
+    events: String,
+}
+
+/// Plants the canary in `store`'s vault and takes it through import, use, rotation, error
+/// paths and removal; `scan_db(phase, needles, must_contain)` checks the database mid-way.
+async fn plant_and_exercise(store: &Store, scan_db: &dyn Fn(&str, &[Vec<u8>], &str)) -> Run {
+    logs();
     let random: [u8; 16] = tradeguard_crypto::random::array().unwrap();
     let canary = format!("CANARY{}", hex::encode(random));
     let key_canary = format!("APIKEY{}", hex::encode(&random[..8]));
@@ -79,11 +102,7 @@ async fn canary_never_reaches_logs_errors_events_or_disk() {
     needles.extend(forms(&key_canary));
     needles.extend(forms(&pass_canary));
 
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("tradeguard.db");
-    let store = Store::open_sqlite(&db).await.unwrap();
-    store.migrate().await.unwrap();
-    let f = fixture(&store);
+    let f = fixture(store);
     let v = init(&f).await;
     let mut errors: Vec<String> = Vec::new();
     let mut record = |e: VaultError| errors.push(format!("{e} | {e:?}"));
@@ -159,7 +178,7 @@ async fn canary_never_reaches_logs_errors_events_or_disk() {
             .unwrap_err(),
     );
     f.sink.set_refuse(false);
-    tradeguard_store::testing::execute(&store, "UPDATE vault_credentials SET profile = 'moved'")
+    tradeguard_store::testing::execute(store, "UPDATE vault_credentials SET profile = 'moved'")
         .await
         .unwrap();
     record(
@@ -167,38 +186,34 @@ async fn canary_never_reaches_logs_errors_events_or_disk() {
             .await
             .unwrap_err(),
     );
-    tradeguard_store::testing::execute(&store, "UPDATE vault_credentials SET profile = 'main'")
+    tradeguard_store::testing::execute(store, "UPDATE vault_credentials SET profile = 'main'")
         .await
         .unwrap();
+
+    // The database while the credential is stored (its id must be found: the scan sees it).
+    scan_db("with the credential stored", &needles, meta.id.as_str());
 
     // Removal.
     v.remove(&meta.id).await.unwrap();
     record(v.remove(&meta.id).await.unwrap_err());
     assert_eq!(errors.len(), 15);
-
-    // Scan: errors, events, logs, then every byte on disk (with the WAL before and after close).
-    for e in &errors {
-        assert_clean(e.as_bytes(), &needles, &format!("error `{e}`"));
-    }
     let events = format!("{:?}", f.sink.events());
-    assert!(events.contains("CredentialUsed") && events.contains("KekRotated"));
-    assert_clean(events.as_bytes(), &needles, "audit events");
-    let mut disk = Vec::new();
-    for name in ["tradeguard.db", "tradeguard.db-wal", "tradeguard.db-shm"] {
-        if let Ok(bytes) = std::fs::read(tmp.path().join(name)) {
-            disk.extend(bytes);
-        }
+    Run {
+        needles,
+        doc,
+        errors,
+        events,
     }
-    assert!(disk.len() > 4096, "the database was read");
-    assert_clean(&disk, &needles, "the SQLite files (open)");
-    drop(v);
-    store.close().await;
-    for name in ["tradeguard.db", "tradeguard.db-wal"] {
-        if let Ok(bytes) = std::fs::read(tmp.path().join(name)) {
-            assert_clean(&bytes, &needles, &format!("{name} (closed)"));
-        }
+}
+
+/// Errors, events and logs must be clean; the scanner must be able to fail.
+fn scan_the_rest(run: &Run) {
+    for e in &run.errors {
+        assert_clean(e.as_bytes(), &run.needles, &format!("error `{e}`"));
     }
-    let logs = logs.0.lock().unwrap().clone();
+    assert!(run.events.contains("CredentialUsed") && run.events.contains("KekRotated"));
+    assert_clean(run.events.as_bytes(), &run.needles, "audit events");
+    let logs = logs().0.lock().unwrap().clone();
     assert!(
         logs.len() > 1000,
         "the subscriber captured the run ({} bytes)",
@@ -208,10 +223,84 @@ async fn canary_never_reaches_logs_errors_events_or_disk() {
         String::from_utf8_lossy(&logs).contains("REDACTED"),
         "the closure's log line was captured"
     );
-    assert_clean(&logs, &needles, "the logs");
-
-    // The test can fail: the planted value is findable when it is there.
+    assert_clean(&logs, &run.needles, "the logs");
+    let planted =
+        std::panic::catch_unwind(|| assert_clean(run.doc.as_bytes(), &run.needles, "self-test"));
     assert!(
-        std::panic::catch_unwind(|| assert_clean(doc.as_bytes(), &needles, "self-test")).is_err()
+        planted.is_err(),
+        "the scanner finds the planted value where it is"
     );
+}
+
+/// Every byte of the SQLite files of `dir`; must hold `must_contain` (proof the scan sees data).
+fn sqlite_bytes(dir: &std::path::Path, must_contain: &str) -> Vec<u8> {
+    let mut disk = Vec::new();
+    for name in ["tradeguard.db", "tradeguard.db-wal", "tradeguard.db-shm"] {
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            disk.extend(bytes);
+        }
+    }
+    assert!(
+        contains(&disk, must_contain.as_bytes()),
+        "the SQLite files do not hold `{must_contain}`"
+    );
+    disk
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn canary_never_reaches_logs_errors_events_or_the_sqlite_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&tmp.path().join("tradeguard.db"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let dir = tmp.path().to_owned();
+    let scan = |phase: &str, needles: &[Vec<u8>], must: &str| {
+        assert_clean(
+            &sqlite_bytes(&dir, must),
+            needles,
+            &format!("the SQLite files ({phase})"),
+        );
+    };
+    let run = plant_and_exercise(&store, &scan).await;
+    scan("after removal, open", &run.needles, "");
+    store.close().await;
+    scan("after removal, closed", &run.needles, "");
+    scan_the_rest(&run);
+}
+
+/// A `pg_dump` of the whole test database (every schema, ours included).
+fn pg_dump() -> Option<Vec<u8>> {
+    let url = tradeguard_store::testing::postgres_url();
+    let out = std::process::Command::new("pg_dump")
+        .arg("--data-only")
+        .arg(&url)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(o.stdout),
+        Ok(o) => panic!("pg_dump failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            tradeguard_store::testing::service_unavailable("pg_dump", "PATH", &e.to_string());
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn canary_never_reaches_logs_errors_events_or_a_postgres_dump() {
+    let Some(store) = tradeguard_store::testing::postgres().await else {
+        return;
+    };
+    let scan = |phase: &str, needles: &[Vec<u8>], must: &str| {
+        if let Some(dump) = pg_dump() {
+            assert!(
+                contains(&dump, must.as_bytes()),
+                "the dump does not hold `{must}`"
+            );
+            assert_clean(&dump, needles, &format!("the PostgreSQL dump ({phase})"));
+        }
+    };
+    let run = plant_and_exercise(&store, &scan).await;
+    scan("after removal", &run.needles, "");
+    scan_the_rest(&run);
 }
