@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tradeguard_crypto::intent::pad::{pad, unpad};
+use tradeguard_crypto::intent::payload::SIGNATURE_CONTEXT;
 use tradeguard_crypto::intent::{IntentPayload, SignedIntent};
+use tradeguard_crypto::jcs;
 use tradeguard_crypto::sign::Ed25519SigningKey;
 
 fn json_leaf() -> impl Strategy<Value = Value> {
@@ -11,7 +13,10 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i32>().prop_map(|n| json!(n)),
-        "[a-zA-Z0-9 ._\u{e9}\u{20ac}-]{0,12}".prop_map(Value::String),
+        "[a-zA-Z0-9 ._\u{e9}\u{20ac}\u{1f600}\\\\\"\n\u{1}-]{0,12}".prop_map(Value::String),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
     ]
 }
 
@@ -55,8 +60,17 @@ proptest! {
             .unwrap().sign(&key).unwrap();
         let bytes = s.to_bytes().unwrap();
         let back = SignedIntent::parse(&bytes).unwrap();
-        prop_assert_eq!(&back, &s);
-        prop_assert_eq!(back.to_bytes().unwrap(), bytes);
+        // Compared by encoding: JSON does not keep 0.0 apart from 0 (both are the double 0).
+        prop_assert_eq!(back.to_bytes().unwrap(), bytes.clone());
+        prop_assert_eq!(back.signature(), s.signature());
+        // The encoding and the signed input are RFC 8785 canonical: fixed points of JCS.
+        let reparsed: Value = serde_json::from_slice(&bytes).unwrap();
+        prop_assert_eq!(jcs::canonicalize(&reparsed).unwrap().into_bytes(), bytes);
+        let input = s.payload().signing_input().unwrap();
+        let unsigned = input.strip_prefix(SIGNATURE_CONTEXT).unwrap();
+        let reparsed: Value = serde_json::from_slice(unsigned).unwrap();
+        let canonical = jcs::canonicalize(&reparsed).unwrap();
+        prop_assert_eq!(canonical.as_bytes(), unsigned);
         prop_assert!(back.verify().is_ok());
     }
 
@@ -79,8 +93,9 @@ proptest! {
             bytes[i] = b;
         }
         if let Ok(s) = SignedIntent::parse(&bytes) {
-            let again = SignedIntent::parse(&s.to_bytes().unwrap()).unwrap();
-            prop_assert_eq!(&again, &s);
+            let encoded = s.to_bytes().unwrap();
+            let again = SignedIntent::parse(&encoded).unwrap();
+            prop_assert_eq!(again.to_bytes().unwrap(), encoded);
             prop_assert_eq!(s.clone().verify().is_ok(), s == good);
         }
     }

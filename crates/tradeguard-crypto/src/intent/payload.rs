@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::IntentError;
 use super::routing::{RoutingId, RoutingKey};
@@ -28,6 +28,8 @@ pub const NONCE_LEN: usize = 16;
 pub const ROUTING_SEED_LEN: usize = 16;
 /// Prefix of the signed message, so an intent signature is never valid for anything else.
 pub const SIGNATURE_CONTEXT: &[u8] = b"tradeguard/v1 intent signature\n";
+/// Latest accepted creation time: 2^53 seconds, the largest integer JSON carries exactly.
+const MAX_CREATED: i64 = 1 << 53;
 const MEMBERS: [&str; 8] = [
     "v",
     "order",
@@ -42,7 +44,8 @@ const MEMBERS: [&str; 8] = [
 /// What a principal signs: the order and everything that makes the intent unique.
 #[derive(Clone, PartialEq)]
 pub struct IntentPayload {
-    order: Map<String, Value>,
+    /// Always a JSON object.
+    order: Value,
     principal_did: String,
     principal: Ed25519VerifyingKey,
     nonce: [u8; NONCE_LEN],
@@ -80,16 +83,30 @@ impl IntentPayload {
         dummy: bool,
         routing_seed: [u8; ROUTING_SEED_LEN],
     ) -> Result<Self, IntentError> {
-        let Value::Object(order) = order else {
+        let did = encode_ed25519_did(principal);
+        Self::with_did(order, did, *principal, nonce, created, dummy, routing_seed)
+    }
+
+    /// `from_parts` with the `did:key` already encoded (the parser has it).
+    fn with_did(
+        order: Value,
+        principal_did: String,
+        principal: Ed25519VerifyingKey,
+        nonce: [u8; NONCE_LEN],
+        created: i64,
+        dummy: bool,
+        routing_seed: [u8; ROUTING_SEED_LEN],
+    ) -> Result<Self, IntentError> {
+        if !order.is_object() {
             return Err(bad("order", "is not a JSON object"));
-        };
-        if created < 0 {
-            return Err(bad("created", "is before 1970"));
+        }
+        if !(0..=MAX_CREATED).contains(&created) {
+            return Err(bad("created", "is before 1970 or beyond 2^53 seconds"));
         }
         Ok(Self {
             order,
-            principal_did: encode_ed25519_did(principal),
-            principal: *principal,
+            principal_did,
+            principal,
             nonce,
             created,
             dummy,
@@ -97,8 +114,8 @@ impl IntentPayload {
         })
     }
 
-    /// The order, as the principal wrote it.
-    pub fn order(&self) -> &Map<String, Value> {
+    /// The order (a JSON object), as the principal wrote it.
+    pub fn order(&self) -> &Value {
         &self.order
     }
 
@@ -137,21 +154,25 @@ impl IntentPayload {
         RoutingId::derive(key, &self.routing_seed)
     }
 
-    fn unsigned_json(&self) -> Value {
-        json!({
-            "v": 1,
-            "order": self.order,
-            "principal": self.principal_did,
-            "nonce": b64::encode(&self.nonce),
-            "created": self.created,
-            "dummy": self.dummy,
-            "routing": b64::encode(&self.routing_seed),
-        })
+    /// RFC 8785 form of the payload without `sig`, written directly: the members in their
+    /// canonical (sorted) order, the order object through [`jcs::canonicalize`]. The other
+    /// values need no escaping (base64url, base58 and `did:key:` characters; integers up to
+    /// 2^53, which JCS writes in plain decimal). A test checks it against the generic path.
+    fn unsigned_canonical(&self) -> Result<String, IntentError> {
+        let order = jcs::canonicalize(&self.order)?;
+        Ok(format!(
+            r#"{{"created":{},"dummy":{},"nonce":"{}","order":{order},"principal":"{}","routing":"{}","v":1}}"#,
+            self.created,
+            self.dummy,
+            b64::encode(&self.nonce),
+            self.principal_did,
+            b64::encode(&self.routing_seed),
+        ))
     }
 
     /// The exact bytes the principal signs: the context prefix and the canonical payload.
     pub fn signing_input(&self) -> Result<Vec<u8>, IntentError> {
-        let canonical = jcs::canonicalize(&self.unsigned_json())?;
+        let canonical = self.unsigned_canonical()?;
         let mut out = Vec::with_capacity(SIGNATURE_CONTEXT.len() + canonical.len());
         out.extend_from_slice(SIGNATURE_CONTEXT);
         out.extend_from_slice(canonical.as_bytes());
@@ -163,10 +184,16 @@ impl IntentPayload {
         if key.verifying_key() != self.principal {
             return Err(bad("principal", "is not the did:key of the signing key"));
         }
-        let signature = key.sign(&self.signing_input()?);
+        let unsigned = self.unsigned_canonical()?;
+        let mut input = Vec::with_capacity(SIGNATURE_CONTEXT.len() + unsigned.len());
+        input.extend_from_slice(SIGNATURE_CONTEXT);
+        input.extend_from_slice(unsigned.as_bytes());
+        let signature = key.sign(&input);
+        let encoded = Some(with_signature(&unsigned, &signature));
         Ok(SignedIntent {
             payload: self,
             signature,
+            encoded,
         })
     }
 }
@@ -182,11 +209,26 @@ impl fmt::Debug for IntentPayload {
     }
 }
 
+/// The full canonical form from the unsigned one: `sig` sorts just before `v`, the last
+/// member, so it is inserted before `,"v":1}`.
+fn with_signature(unsigned: &str, signature: &[u8; 64]) -> Vec<u8> {
+    let head = unsigned.strip_suffix(r#","v":1}"#).unwrap_or(unsigned);
+    format!(r#"{head},"sig":"{}","v":1}}"#, b64::encode(signature)).into_bytes()
+}
+
 /// A payload with its signature, as carried inside the seal. Not yet verified.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct SignedIntent {
     payload: IntentPayload,
     signature: [u8; 64],
+    /// The canonical encoding, kept from signing (a parsed intent computes it on demand).
+    encoded: Option<Vec<u8>>,
+}
+
+impl PartialEq for SignedIntent {
+    fn eq(&self, other: &Self) -> bool {
+        self.payload == other.payload && self.signature == other.signature
+    }
 }
 
 impl SignedIntent {
@@ -202,9 +244,13 @@ impl SignedIntent {
 
     /// The canonical JSON form (what is padded and sealed).
     pub fn to_bytes(&self) -> Result<Vec<u8>, IntentError> {
-        let mut v = self.payload.unsigned_json();
-        v["sig"] = Value::String(b64::encode(&self.signature));
-        Ok(jcs::canonicalize(&v)?.into_bytes())
+        match &self.encoded {
+            Some(bytes) => Ok(bytes.clone()),
+            None => Ok(with_signature(
+                &self.payload.unsigned_canonical()?,
+                &self.signature,
+            )),
+        }
     }
 
     /// Parses a payload strictly (see the module docs). The signature is not checked here.
@@ -219,11 +265,10 @@ impl SignedIntent {
         }
         let order = take(&mut m, "order")?;
         let did = take_str(&mut m, "principal")?;
+        // The decoded bytes start 0xed 0x01 (no leading zero, so no leading '1'), and base58
+        // without leading '1's is one-to-one: the accepted string is the canonical encoding.
         let principal =
             decode_ed25519_did(&did).map_err(|_| bad("principal", "is not an Ed25519 did:key"))?;
-        if encode_ed25519_did(&principal) != did {
-            return Err(bad("principal", "is not in canonical did:key form"));
-        }
         let nonce = take_bytes::<NONCE_LEN>(&mut m, "nonce")?;
         let created = take(&mut m, "created")?
             .as_i64()
@@ -233,8 +278,13 @@ impl SignedIntent {
             .ok_or(bad("dummy", "is not a boolean"))?;
         let routing = take_bytes::<ROUTING_SEED_LEN>(&mut m, "routing")?;
         let signature = take_bytes::<64>(&mut m, "sig")?;
-        let payload = IntentPayload::from_parts(order, &principal, nonce, created, dummy, routing)?;
-        Ok(Self { payload, signature })
+        let payload =
+            IntentPayload::with_did(order, did, principal, nonce, created, dummy, routing)?;
+        Ok(Self {
+            payload,
+            signature,
+            encoded: None,
+        })
     }
 
     /// Checks the signature against the key the payload names. Whether that principal is
@@ -296,7 +346,37 @@ fn take_bytes<const N: usize>(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    /// The direct canonical writer agrees with the generic RFC 8785 path.
+    pub(crate) fn generic_canonical(p: &IntentPayload, sig: Option<&[u8; 64]>) -> String {
+        let mut v = json!({
+            "v": 1,
+            "order": p.order,
+            "principal": p.principal_did,
+            "nonce": b64::encode(&p.nonce),
+            "created": p.created,
+            "dummy": p.dummy,
+            "routing": b64::encode(&p.routing_seed),
+        });
+        if let Some(sig) = sig {
+            v["sig"] = json!(b64::encode(sig));
+        }
+        jcs::canonicalize(&v).unwrap()
+    }
+
+    #[test]
+    fn direct_canonical_form_is_rfc8785() {
+        let s = signed();
+        let p = s.payload();
+        assert_eq!(p.unsigned_canonical().unwrap(), generic_canonical(p, None));
+        let want = generic_canonical(p, Some(s.signature())).into_bytes();
+        assert_eq!(s.to_bytes().unwrap(), want, "kept from signing");
+        let parsed = SignedIntent::parse(&want).unwrap();
+        assert_eq!(parsed.to_bytes().unwrap(), want, "computed after parsing");
+    }
 
     fn key() -> Ed25519SigningKey {
         Ed25519SigningKey::from_seed(&[7u8; 32]).unwrap()
@@ -337,6 +417,11 @@ mod tests {
             ("order", json!([1]), "order"),
             ("principal", json!("did:key:zXYZ"), "principal"),
             ("principal", json!(format!("{did} ")), "principal"),
+            (
+                "principal",
+                json!(format!("did:key:z1{}", &did[9..])),
+                "principal",
+            ),
             ("nonce", json!("AAAA"), "nonce"),
             ("nonce", json!("AAAAAAAAAAAAAAAAAAAAAA=="), "nonce"),
             ("created", json!(1.5), "created"),
