@@ -317,7 +317,17 @@ SOL = 0.10
         "audit verify",
     );
     assert!(verified.starts_with("ok:"), "{verified}");
-    let kinds = exported_kinds(&dir, &tmp.path().join("audit.jsonl"));
+    let export = tmp.path().join("audit.jsonl");
+    let kinds = exported_kinds(&dir, &export);
+    let text = std::fs::read_to_string(&export).unwrap();
+    let refusal = text
+        .lines()
+        .find(|l| l.contains("order.refused"))
+        .unwrap_or_default();
+    assert!(
+        refusal.contains("e2e-big-1") && refusal.contains("notional"),
+        "the refusal is logged with its reason: {refusal}"
+    );
     for want in [
         "serve.started",
         "principal.bootstrap",
@@ -325,6 +335,7 @@ SOL = 0.10
         "serve.reconciled",
         "vault.credential_used",
         "order.submit",
+        "order.refused",
         "trading.halt",
         "serve.stopped",
     ] {
