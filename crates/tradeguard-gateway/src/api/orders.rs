@@ -39,11 +39,9 @@ pub struct OrderRequest {
     /// `market` or `limit`.
     #[serde(rename = "type")]
     pub order_type: Option<String>,
-    /// Limit price (decimal string, [`DECIMAL_PATTERN`]).
-    #[serde(default, deserialize_with = "strict_decimal")]
+    /// Limit price (decimal string).
     pub price: Option<Decimal>,
-    /// Quantity of the base asset (decimal string, [`DECIMAL_PATTERN`]).
-    #[serde(default, deserialize_with = "strict_decimal")]
+    /// Quantity of the base asset (decimal string).
     pub quantity: Option<Decimal>,
     /// Answer a preview and a confirmation token instead of executing.
     #[serde(default)]
@@ -52,50 +50,14 @@ pub struct OrderRequest {
     pub confirmation_token: Option<String>,
 }
 
-/// The decimal strings orders accept (also in the OpenAPI document): plain digits, at most
-/// 12 before the point (below the risk engine's maximum order value) and 16 after it (28 digits, all rust_decimal holds); no
-/// sign, exponent, separator or space.
-pub const DECIMAL_PATTERN: &str = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,18})?$";
-
-/// True when `s` matches [`DECIMAL_PATTERN`].
-pub fn is_strict_decimal(s: &str) -> bool {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    let int_ok = int == "0" || (matches!(int.len(), 1..=12) && !int.starts_with('0') && digits(int));
-    int_ok && frac.is_none_or(|f| matches!(f.len(), 1..=16) && digits(f))
-}
-
-/// Deserializes an optional decimal string matching [`DECIMAL_PATTERN`] (rust_decimal alone
-/// would take `1_000`, `+1` or `-1`).
-fn strict_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    use serde::de::Error;
-    let Some(text) = Option::<String>::deserialize(d)? else {
-        return Ok(None);
-    };
-    if !is_strict_decimal(&text) {
-        return Err(D::Error::custom("a decimal string such as \"0.01\" is expected"));
-    }
-    Decimal::from_str_exact(&text)
-        .map(Some)
-        .map_err(|_| D::Error::custom("a decimal string such as \"0.01\" is expected"))
-}
-
 fn field<T: Clone>(v: &Option<T>, name: &str) -> Result<T> {
     v.clone()
         .ok_or_else(|| GatewayError::invalid(name, "is required"))
 }
 
-/// Builds the order: a field of the wrong shape is a 400, a combination the risk types
-/// refuse (same base and quote, a price on a market order, a zero quantity) a 422.
 fn to_order(r: &OrderRequest) -> Result<Order> {
     fn invalid(f: &'static str) -> impl Fn(tradeguard_risk::RiskError) -> GatewayError {
         move |e| GatewayError::invalid(f, e.to_string())
-    }
-    fn refused(f: &'static str) -> impl Fn(tradeguard_risk::RiskError) -> GatewayError {
-        move |e| GatewayError::unprocessable(f, e.to_string())
     }
     let symbol = field(&r.symbol, "symbol")?;
     let (base, quote) = symbol
@@ -105,17 +67,16 @@ fn to_order(r: &OrderRequest) -> Result<Order> {
         Asset::new(base).map_err(invalid("symbol"))?,
         Asset::new(quote).map_err(invalid("symbol"))?,
     )
-    .map_err(refused("symbol"))?;
+    .map_err(invalid("symbol"))?;
     let order_type = match (field(&r.order_type, "type")?.as_str(), r.price) {
         ("market", None) => OrderType::Market,
         ("limit", Some(price)) => OrderType::Limit { price },
-        ("market" | "limit", _) => {
-            return Err(GatewayError::unprocessable(
-                "price",
-                "is required for `limit` orders and refused for `market` orders",
+        _ => {
+            return Err(GatewayError::invalid(
+                "type",
+                "must be `market` (no price) or `limit` (with price)",
             ));
         }
-        _ => return Err(GatewayError::invalid("type", "must be `market` or `limit`")),
     };
     Order::new(
         ProfileId::new(&field(&r.profile, "profile")?).map_err(invalid("profile"))?,
@@ -126,7 +87,7 @@ fn to_order(r: &OrderRequest) -> Result<Order> {
         order_type,
         field(&r.quantity, "quantity")?,
     )
-    .map_err(refused("order"))
+    .map_err(invalid("order"))
 }
 
 fn check_mode(state: &AppState, side: Side) -> Result<()> {
