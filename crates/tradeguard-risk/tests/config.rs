@@ -248,3 +248,43 @@ fn profile_defaults_come_from_its_type() {
     assert_eq!(p.account.credential, "default");
     assert_eq!(cfg.limits.max_concentration, Decimal::new(25, 2));
 }
+
+#[test]
+fn fail_syntax_errors_are_one_line_naming_line_column_and_key() {
+    let cases = [
+        (
+            "[profiles.a\nexchange = \"kraken\"\n",
+            "line 1, column 12: ",
+        ),
+        (
+            "[rebalancing]\nenabled = \"yes\"\n",
+            "line 2, column 11, key `rebalancing.enabled`: ",
+        ),
+        (
+            "[security]\nsession_timeout = 3600\nbogus = 1\n",
+            "line 3, column 1, key `security.bogus`: unknown field `bogus`",
+        ),
+        ("x = = 1\n", "line 1, column 5, key `x`: "),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let Err(e) = check(text) else {
+            panic!("TC{i} failed: accepted");
+        };
+        let msg = e.to_string();
+        assert!(!msg.contains('\n'), "TC{i} failed: {msg}");
+        assert!(msg.contains(want), "TC{i} failed: {msg}");
+        assert!(
+            msg.ends_with("run `tradeguard config check` again"),
+            "TC{i} failed: {msg}"
+        );
+    }
+    let whole = "[server]\nlisten = \"127.0.0.1:8443\"\n[profiles.a\n";
+    let msg = tradeguard_risk::config::check_syntax(whole)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("line 3, column 12: ") && !msg.contains('\n'),
+        "{msg}"
+    );
+    assert!(tradeguard_risk::config::check_syntax("[server]\nlisten = 1\n").is_ok());
+}

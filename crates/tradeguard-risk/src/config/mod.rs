@@ -59,8 +59,9 @@ impl fmt::Display for Conflict {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The text is not valid TOML, or has an unknown key or a value of the wrong type.
-    #[error("configuration is not valid: {0}")]
+    /// The text is not valid TOML, or has an unknown key or a value of the wrong type. The
+    /// message is one line: where (line, column, key) and what is wrong.
+    #[error("configuration is not valid: {0}; correct it and run `tradeguard config check` again")]
     Syntax(String),
     /// The configuration contradicts itself; every conflict is listed.
     #[error("configuration has {} conflict(s):\n{}", .0.len(), list(.0))]
@@ -139,7 +140,44 @@ impl RiskConfig {
 /// Parses and checks a TOML configuration. Returns the checked configuration, or every
 /// conflict found.
 pub fn check(text: &str) -> Result<RiskConfig, ConfigError> {
-    let raw: model::RawConfig =
-        toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+    let raw: model::RawConfig = toml::from_str(text).map_err(|e| syntax(text, &e))?;
     validate(&raw)
+}
+
+/// Checks that `text` is TOML at all, whatever its sections (a whole `serve` file, say), so
+/// that a malformed file gets the same one-line [`ConfigError::Syntax`] as [`check`] gives.
+pub fn check_syntax(text: &str) -> Result<(), ConfigError> {
+    toml::from_str::<toml::Table>(text)
+        .map(drop)
+        .map_err(|e| syntax(text, &e))
+}
+
+/// One line for a parser error: line, column, the key on that line (with its table) and what
+/// the parser said. The line itself is not quoted: a value there may be a secret pasted by
+/// mistake.
+fn syntax(text: &str, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim().replace('\n', " ");
+    let Some(start) = e.span().map(|s| s.start.min(text.len())) else {
+        return ConfigError::Syntax(message);
+    };
+    let before = text.get(..start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let here = text.lines().nth(line - 1).unwrap_or("");
+    let table = text
+        .lines()
+        .take(line - 1)
+        .filter_map(|l| l.trim().strip_prefix('[')?.split(']').next())
+        .last()
+        .map(|t| t.trim_matches(|c| c == '[' || c == ' '));
+    let key = here
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && k.len() <= 64 && !k.starts_with('['));
+    let at = match (table, key) {
+        (Some(t), Some(k)) => format!(", key `{t}.{k}`"),
+        (None, Some(k)) => format!(", key `{k}`"),
+        _ => String::new(),
+    };
+    ConfigError::Syntax(format!("line {line}, column {column}{at}: {message}"))
 }

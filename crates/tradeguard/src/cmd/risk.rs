@@ -81,8 +81,15 @@ pub fn run_config(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     let ConfigCommand::Check { file } = args.command;
     let whole = match read_limited(&file) {
         Ok(t) => t,
-        Err(e) => return Ok(invalid(&format!("{e:#}"))),
+        Err(e) => {
+            return Ok(invalid(&format!(
+                "{e:#}; pass the path of a readable TOML file"
+            )));
+        }
     };
+    if let Err(e) = tradeguard_risk::config::check_syntax(&whole) {
+        return Ok(invalid(&format!("{}: {e}", file.display()))); // one line, unlike the parser's
+    }
     let text = match crate::serve::config::risk_sections(&whole) {
         Ok((risk, false)) => risk,
         Ok((risk, true)) => match crate::serve::config::ServeConfig::parse(&whole) {
