@@ -25,6 +25,11 @@ struct Db {
 
 /// A 60-entry log with checkpoints at 30 and 60.
 async fn fresh() -> Db {
+    fresh_with_tail(0).await
+}
+
+/// [`fresh`] plus `tail` entries appended after the last checkpoint (not yet signed).
+async fn fresh_with_tail(tail: u64) -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tradeguard.db");
     let store = Store::open_sqlite(&path).await.unwrap();
@@ -43,7 +48,7 @@ async fn fresh() -> Db {
     )
     .await
     .unwrap();
-    let events: Vec<AuditEvent> = (0..60u64)
+    let events: Vec<AuditEvent> = (0..60 + tail)
         .map(|i| {
             AuditEvent::of("order.submitted")
                 .unwrap()
@@ -53,8 +58,11 @@ async fn fresh() -> Db {
         .collect();
     log.append_batch(&events[..30]).await.unwrap();
     log.checkpoint().await.unwrap();
-    log.append_batch(&events[30..]).await.unwrap();
+    log.append_batch(&events[30..60]).await.unwrap();
     log.checkpoint().await.unwrap();
+    if tail > 0 {
+        log.append_batch(&events[60..]).await.unwrap();
+    }
     let keys = log.public_keys();
     Db {
         _dir: dir,
@@ -215,4 +223,129 @@ async fn fail_altered_tree_node_is_named() {
             end: 16
         }
     );
+}
+
+// After the last checkpoint nothing is signed yet; the leaf rows written with each entry, and
+// each entry's link to the one before it, still name the entry. Regression tests for cases
+// the random tamper test (tests/store_tamper_random.rs) once named wrongly.
+
+async fn shift_up_from(conn: &mut SqliteConnection, seq: u64) {
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_entries SET seq = seq + 1000 WHERE seq >= {seq}"
+    )))
+    .await
+    .unwrap();
+    conn.execute("UPDATE audit_entries SET seq = seq - 999 WHERE seq >= 1000")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn fail_forged_entry_before_the_last_unsigned_entry_is_named() {
+    let db = fresh_with_tail(10).await;
+    let forged = Entry {
+        seq: 69,
+        time_ms: 0,
+        kind: EventKind::new("order.submitted").unwrap(),
+        prev: leaf_hash(&entry(&db, 68).await),
+        fields: Default::default(),
+    };
+    let mut conn = raw(&db).await;
+    shift_up_from(&mut conn, 69).await;
+    sqlx::query("INSERT INTO audit_entries (seq, entry) VALUES (69, $1)")
+        .bind(forged.encode().unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        finding(&db).await,
+        Finding::Inserted { line: 69, .. }
+    ));
+}
+
+#[tokio::test]
+async fn fail_changed_second_to_last_unsigned_entry_is_named() {
+    let db = fresh_with_tail(10).await;
+    let changed = String::from_utf8(entry(&db, 68).await)
+        .unwrap()
+        .replace("\"n\":68", "\"n\":86");
+    set_entry(&mut raw(&db).await, 68, changed.as_bytes()).await;
+    assert_eq!(finding(&db).await.seq(), Some(68));
+}
+
+#[tokio::test]
+async fn fail_copy_of_an_entry_inserted_in_the_unsigned_tail_is_named() {
+    let db = fresh_with_tail(10).await;
+    let copy = entry(&db, 62).await;
+    let mut conn = raw(&db).await;
+    shift_up_from(&mut conn, 66).await;
+    sqlx::query("INSERT INTO audit_entries (seq, entry) VALUES (66, $1)")
+        .bind(copy)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        finding(&db).await,
+        Finding::Inserted { line: 66, .. }
+    ));
+}
+
+#[tokio::test]
+async fn fail_entry_appended_behind_the_logs_back_is_named() {
+    let db = fresh_with_tail(10).await;
+    let forged = Entry {
+        seq: 70,
+        time_ms: 0,
+        kind: EventKind::new("order.submitted").unwrap(),
+        prev: leaf_hash(&entry(&db, 69).await),
+        fields: Default::default(),
+    };
+    let mut conn = raw(&db).await;
+    sqlx::query("INSERT INTO audit_entries (seq, entry) VALUES (70, $1)")
+        .bind(forged.encode().unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.execute("UPDATE audit_head SET tree_size = 71")
+        .await
+        .unwrap();
+    assert!(matches!(
+        finding(&db).await,
+        Finding::Unsigned {
+            line: 70,
+            signed_size: 60
+        }
+    ));
+}
+
+#[tokio::test]
+async fn fail_unsigned_tail_removed_with_the_head_moved_back_is_named() {
+    let db = fresh_with_tail(10).await;
+    let mut conn = raw(&db).await;
+    conn.execute("DELETE FROM audit_entries WHERE seq >= 67")
+        .await
+        .unwrap();
+    conn.execute("UPDATE audit_head SET tree_size = 67")
+        .await
+        .unwrap();
+    assert_eq!(finding(&db).await, Finding::Removed { seq: 67, count: 3 });
+}
+
+#[tokio::test]
+async fn fail_changed_leaf_row_of_an_unsigned_entry_is_named() {
+    let db = fresh_with_tail(10).await;
+    raw(&db)
+        .await
+        .execute("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 64")
+        .await
+        .unwrap();
+    // Entry 65 vouches for entry 64, so the row was altered.
+    assert!(matches!(
+        finding(&db).await,
+        Finding::NodeMismatch {
+            level: 0,
+            index: 64,
+            ..
+        }
+    ));
 }

@@ -2,6 +2,7 @@
 //! entry each one followed when it was written, and the signed tree head settles the case the
 //! links cannot (the last entry).
 
+use super::RecordedLeaves;
 use super::finding::Finding;
 use crate::merkle::{Hash, MemoryTree, empty_root};
 
@@ -25,8 +26,13 @@ fn pos(i: usize) -> u64 {
 }
 
 /// Entries must carry `seq` = position; names the first that does not, and why. `signed` is
-/// a trusted (size, root), used when links cannot tell a genuine entry from its double.
-pub(crate) fn check_sequence(lines: &[Line], signed: Option<(u64, Hash)>) -> Result<(), Finding> {
+/// a trusted (size, root) and `recorded` the leaf hashes stored at append time, used when
+/// links cannot tell a genuine entry from its double.
+pub(crate) fn check_sequence(
+    lines: &[Line],
+    signed: Option<(u64, Hash)>,
+    recorded: &RecordedLeaves,
+) -> Result<(), Finding> {
     let Some(i) = lines.iter().enumerate().position(|(i, l)| l.seq != pos(i)) else {
         return Ok(());
     };
@@ -44,7 +50,7 @@ pub(crate) fn check_sequence(lines: &[Line], signed: Option<(u64, Hash)>) -> Res
         });
     }
     if s < line {
-        return Err(duplicate(lines, i, s, signed));
+        return Err(duplicate(lines, i, s, signed, recorded));
     }
     // s > line: the seq was altered, or entry `line` is gone or elsewhere.
     if lines[i].prev == expected_prev(lines, i) {
@@ -67,16 +73,29 @@ pub(crate) fn check_sequence(lines: &[Line], signed: Option<(u64, Hash)>) -> Res
 
 /// Line `i` repeats seq `s` already seen at an earlier line `first`: one of the two is not
 /// genuine. The genuine one is the one the next entry (seq `s + 1`, after line `i`) vouches
-/// for; at the end of the log, the one that gives the signed tree head; failing both (a copy
-/// of an old entry), line `i`.
-fn duplicate(lines: &[Line], i: usize, s: u64, signed: Option<(u64, Hash)>) -> Finding {
+/// for; at the end of the log, the one whose leaf hash was recorded for `s` when it was
+/// appended, or the one that gives the signed tree head; failing all (a copy of an old
+/// entry), line `i`.
+fn duplicate(
+    lines: &[Line],
+    i: usize,
+    s: u64,
+    signed: Option<(u64, Hash)>,
+    recorded: &RecordedLeaves,
+) -> Finding {
     let first = lines.iter().position(|l| l.seq == s).unwrap_or(i);
     let inserted = match lines[i + 1..].iter().find(|l| l.seq == s + 1) {
         Some(next) if next.prev == lines[i].leaf => first,
         Some(_) => i,
-        None if first != i && root_without(lines, i, signed) => i,
-        None if first != i && root_without(lines, first, signed) => first,
-        None => i,
+        // An exact copy: the earlier line sits at position s, the copy is out of place.
+        None if first == i || lines[first].leaf == lines[i].leaf => i,
+        None => match recorded.get(&s) {
+            Some(leaf) if *leaf == lines[i].leaf => first,
+            Some(leaf) if *leaf == lines[first].leaf => i,
+            _ if root_without(lines, i, signed) => i,
+            _ if root_without(lines, first, signed) => first,
+            _ => i,
+        },
     };
     Finding::Inserted {
         line: pos(inserted),
@@ -101,8 +120,13 @@ fn root_without(lines: &[Line], skip: usize, signed: Option<(u64, Hash)>) -> boo
 }
 
 /// Every entry's `prev` must be the leaf hash of the line before it. `signed` is the tree
-/// size and root of a trusted checkpoint, used to decide the last entry's case.
-pub(crate) fn check_links(lines: &[Line], signed: Option<(u64, Hash)>) -> Result<(), Finding> {
+/// size and root of a trusted checkpoint, and `recorded` the leaf hashes stored at append
+/// time, used to decide the last entry's case.
+pub(crate) fn check_links(
+    lines: &[Line],
+    signed: Option<(u64, Hash)>,
+    recorded: &RecordedLeaves,
+) -> Result<(), Finding> {
     let Some(k) = (0..lines.len()).find(|&k| lines[k].prev != expected_prev(lines, k)) else {
         return Ok(());
     };
@@ -134,7 +158,14 @@ pub(crate) fn check_links(lines: &[Line], signed: Option<(u64, Hash)>) -> Result
             this_changed
         });
     }
-    // k is the last entry: try "entry k - 1 changed, its original leaf is lines[k].prev".
+    // k is the last entry: it vouches for entry k - 1 if it is as appended, or if its link
+    // is what was appended for k - 1; else try "entry k - 1 changed, its original leaf is
+    // lines[k].prev" against the signed head.
+    if recorded.get(&pos(k)) == Some(&lines[k].leaf)
+        || recorded.get(&pos(k - 1)) == Some(&lines[k].prev)
+    {
+        return Err(previous_changed);
+    }
     if let Some((size, root)) = signed
         && size == pos(lines.len())
         && root_with(lines, k - 1, lines[k].prev, size) == Some(root)

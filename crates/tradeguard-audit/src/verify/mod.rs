@@ -16,6 +16,8 @@
 mod classify;
 mod finding;
 
+use std::collections::BTreeMap;
+
 pub use finding::Finding;
 
 use classify::{Line, check_links, check_sequence};
@@ -66,6 +68,11 @@ pub enum Tail {
     Allow,
 }
 
+/// Leaf hashes that a database recorded for entries when they were appended, by `seq`. They
+/// prove nothing by themselves (whoever edits entries can edit them), but where no checkpoint
+/// covers an entry yet they tell a genuine entry from an inserted copy of it.
+pub type RecordedLeaves = BTreeMap<u64, Hash>;
+
 /// Verifies entries (in stored order) against checkpoints (oldest first), trusting `keys`.
 pub fn verify_log(
     entries: &[&[u8]],
@@ -73,13 +80,25 @@ pub fn verify_log(
     keys: &[LogKey],
     tail: Tail,
 ) -> Result<(VerifyReport, MemoryTree), Finding> {
+    verify_log_recorded(entries, checkpoints, keys, tail, &RecordedLeaves::new())
+}
+
+/// [`verify_log`] with the leaf hashes a database recorded at append time, to name the right
+/// entry among duplicates after the last checkpoint.
+pub fn verify_log_recorded(
+    entries: &[&[u8]],
+    checkpoints: &[&[u8]],
+    keys: &[LogKey],
+    tail: Tail,
+    recorded: &RecordedLeaves,
+) -> Result<(VerifyReport, MemoryTree), Finding> {
     let cps = check_checkpoints(checkpoints, keys)?;
     let lines = parse_lines(entries)?;
     let last = cps
         .last()
         .map(|c| (c.checkpoint().size(), *c.checkpoint().root()));
-    check_sequence(&lines, last)?;
-    check_links(&lines, last)?;
+    check_sequence(&lines, last, recorded)?;
+    check_links(&lines, last, recorded)?;
     let tree = MemoryTree::from_leaf_hashes(lines.iter().map(|l| l.leaf))
         .map_err(|_| Finding::MissingCheckpoint)?;
     check_roots(&tree, &cps)?;
