@@ -27,6 +27,18 @@ enum BenchArea {
     Crypto,
     /// Pre-trade checks and rebalancing plans per second (50-asset portfolio, one thread).
     Risk,
+    /// Signed exchange requests per second per exchange and key type (signing only, no
+    /// network, one thread).
+    Exchange,
+    /// Sealed intents sealed and opened per second (one core), beside raw aws-lc-rs X25519.
+    Intents {
+        /// Also run the Python peer (pyhpke) with this interpreter, in the same run.
+        #[arg(long, requires = "peer_script")]
+        peer_python: Option<std::path::PathBuf>,
+        /// The peer script: crates/tradeguard-crypto/tests/interop/pyhpke_bench.py.
+        #[arg(long, requires = "peer_python")]
+        peer_script: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs the benchmark and prints its JSON.
@@ -35,6 +47,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let report = match args.area {
         BenchArea::Crypto => crypto(budget)?,
         BenchArea::Risk => crate::cmd::risk::bench_risk(budget)?,
+        BenchArea::Exchange => tradeguard_exchange::bench::signing_rates_for(budget),
+        BenchArea::Intents {
+            peer_python,
+            peer_script,
+        } => {
+            let peer = peer_python
+                .zip(peer_script)
+                .map(|(python, script)| crate::cmd::intents::Peer { python, script });
+            crate::cmd::intents::bench_intents(budget, peer.as_ref())?
+        }
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

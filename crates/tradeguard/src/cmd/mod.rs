@@ -9,6 +9,7 @@ pub mod datadir;
 pub mod demo;
 pub mod doctor;
 pub mod init;
+pub mod intents;
 pub mod keys;
 pub mod risk;
 pub mod seal;
