@@ -48,6 +48,14 @@ fn tg(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Out {
     }
 }
 
+/// One bad-input case: arguments, environment, stdin, and what stderr must say.
+type Case<'a> = (
+    Vec<&'a str>,
+    &'a [(&'a str, &'a str)],
+    Option<&'a str>,
+    &'a str,
+);
+
 const WITH_PASS: &[(&str, &str)] = &[("TRADEGUARD_PASSPHRASE", PASSPHRASE)];
 
 fn init(dir: &Path) -> Out {
@@ -253,6 +261,44 @@ fn seal_import_list_remove_round_trip() {
     );
     assert_fails(&tg(&args, &[], None), 2, "no credential", "remove twice");
     assert_secret_not_on_disk(&dir);
+
+    // Every vault event of these offline commands is in the data dir's signed audit log.
+    let did = doc["signing"]["did"].as_str().unwrap();
+    let verify = tg(
+        &["audit", "verify", "--data-dir", d, "--key", did],
+        &[],
+        None,
+    );
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let export = tmp.path().join("audit.jsonl");
+    let out = tg(
+        &[
+            "audit",
+            "export",
+            "--data-dir",
+            d,
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let log = std::fs::read_to_string(&export).unwrap();
+    let kinds: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| e["kind"].as_str().map(str::to_owned))
+        .collect();
+    let want = [
+        "vault.initialized",
+        "vault.credential_imported",
+        "vault.credential_imported",
+        "vault.credential_removed",
+    ];
+    assert_eq!(kinds, want);
+    assert!(log.contains(id), "the removal names the credential");
+    assert!(!log.contains(SECRET));
 }
 
 #[test]
@@ -287,7 +333,7 @@ fn fail_bad_input_exits_2_with_one_line() {
     let wrong = [("TRADEGUARD_PASSPHRASE", "not the passphrase")];
     let bad_doc =
         format!(r#"{{"exchange":"binance","api_key":"k","api_secret":{SECRET:?},"extra":1}}"#);
-    let cases: Vec<(Vec<&str>, &[(&str, &str)], Option<&str>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![
                 "credentials",

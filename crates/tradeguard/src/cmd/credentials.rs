@@ -83,8 +83,9 @@ async fn import(
     let text = String::from_utf8(text)
         .map_err(|_| Invalid(format!("{} is not UTF-8 JSON", file.display())))?;
     let envelope = Envelope::from_json(&text).map_err(VaultError::BadEnvelope)?;
-    let vault = datadir::unlock(dir, passphrase).await?;
+    let (vault, log) = datadir::unlock(dir, passphrase).await?;
     let meta = vault.import_envelope(&envelope, &profile).await?;
+    log.checkpoint().await?;
     println!(
         "imported {} ({} for profile {}{})",
         meta.id,
@@ -151,8 +152,9 @@ async fn remove(
     passphrase: &datadir::PassphraseArg,
 ) -> anyhow::Result<()> {
     let id = CredentialId::parse(id)?;
-    let vault = datadir::unlock(dir, passphrase).await?;
+    let (vault, log) = datadir::unlock(dir, passphrase).await?;
     vault.remove(&id).await?;
+    log.checkpoint().await?;
     println!("removed {id}");
     Ok(())
 }

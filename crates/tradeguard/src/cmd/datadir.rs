@@ -1,19 +1,24 @@
 //! What the vault commands share: the data dir (`--data-dir`, env `TRADEGUARD_DATA`, default
 //! `./tradeguard-data`), its files, the passphrase (`--passphrase-file`, env
-//! `TRADEGUARD_PASSPHRASE`, or a prompt on the terminal with echo off), and how vault errors
-//! map to exit codes (2: the input was wrong; 1: something failed at run time).
+//! `TRADEGUARD_PASSPHRASE`, or a prompt on the terminal with echo off), the audit log the
+//! vault's events go to, and how vault errors map to exit codes (2: the input was wrong; 1:
+//! something failed at run time).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
+use async_trait::async_trait;
 use clap::Args;
+use tradeguard_audit::log::AuditLog;
 use tradeguard_crypto::secret::SecretString;
 use tradeguard_store::Store;
-use tradeguard_vault::{TracingSink, Vault, VaultError};
+use tradeguard_vault::{SinkError, UnlockedVault, Vault, VaultError, VaultEvent, VaultEventSink};
+
+use crate::serve::audit::VaultAudit;
 
 /// The SQLite database inside a data dir.
 pub const DB_FILE: &str = "tradeguard.db";
@@ -171,20 +176,63 @@ pub async fn open_store(dir: &Path) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// The vault of `store`. Events go to `tracing` (target `tradeguard::vault::audit`) until the
-/// offline commands write them to the audit log.
-pub fn vault(store: Store) -> Vault {
-    Vault::new(store, Arc::new(TracingSink))
+/// Vault events go to the data dir's audit log, as under `serve`. The log signs with the
+/// gateway key, so it opens only once the vault is unlocked; until then the sink refuses every
+/// event (unlocking emits none), so nothing can happen unrecorded.
+#[derive(Default)]
+pub struct AuditLogSink(OnceLock<(VaultAudit, AuditLog)>);
+
+#[async_trait]
+impl VaultEventSink for AuditLogSink {
+    async fn record(&self, event: &VaultEvent) -> Result<(), SinkError> {
+        match self.0.get() {
+            Some((sink, _)) => sink.record(event).await,
+            None => Err(SinkError {
+                reason: "the audit log is not open (the vault is locked)".into(),
+            }),
+        }
+    }
 }
 
-/// The vault of an existing data dir, unlocked with the user's passphrase.
+impl AuditLogSink {
+    /// Opens the audit log of `store` with the unlocked vault's key and routes events to it.
+    pub async fn open(&self, store: &Store, vault: &UnlockedVault) -> anyhow::Result<()> {
+        let log = crate::serve::audit::open(store, vault).await?;
+        let _ = self.0.set((VaultAudit(Arc::new(log.clone())), log));
+        Ok(())
+    }
+
+    /// Signs a checkpoint over what the log holds, so an offline change is covered by one
+    /// before the command exits (`serve` does the same on a timer).
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        if let Some((_, log)) = self.0.get() {
+            log.checkpoint()
+                .await
+                .context("cannot sign an audit checkpoint")?;
+        }
+        Ok(())
+    }
+}
+
+/// The locked vault of `store` (metadata and public keys; it records no events).
+pub fn vault(store: Store) -> Vault {
+    Vault::new(store, Arc::new(AuditLogSink::default()))
+}
+
+/// The vault of an existing data dir, unlocked with the user's passphrase, and the audit log
+/// its events go to (checkpoint it when done).
 pub async fn unlock(
     dir: &Path,
     passphrase: &PassphraseArg,
-) -> anyhow::Result<tradeguard_vault::UnlockedVault> {
+) -> anyhow::Result<(UnlockedVault, Arc<AuditLogSink>)> {
     let store = open_store(dir).await?;
     let secret = read_passphrase(passphrase, false)?;
-    Ok(vault(store).unlock(&secret).await?)
+    let sink = Arc::new(AuditLogSink::default());
+    let vault = Vault::new(store.clone(), sink.clone())
+        .unlock(&secret)
+        .await?;
+    sink.open(&store, &vault).await?;
+    Ok((vault, sink))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix milliseconds (UTC).

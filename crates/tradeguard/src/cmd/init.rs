@@ -11,10 +11,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use std::sync::Arc;
 use tradeguard_crypto::did::encode_ed25519_did;
 use tradeguard_crypto::sign::Ed25519SigningKey;
 use tradeguard_store::Store;
-use tradeguard_vault::KdfParams;
+
+use tradeguard_vault::{KdfParams, MemorySink, Vault, VaultEventSink};
 
 use super::datadir::{self, CONFIG_FILE, CONTROLLER_KEY_FILE, DB_FILE, Invalid};
 
@@ -112,8 +114,20 @@ async fn create(
     std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .with_context(|| format!("cannot set {} to mode 0600", db.display()))?;
     store.migrate().await.context("cannot create the tables")?;
-    let vault = datadir::vault(store.clone());
-    let unlocked = vault.init(passphrase, KdfParams::default()).await?;
+    // The audit log signs with the gateway key init is about to make: keep the first event
+    // in memory, then write it to the log once the key exists.
+    let first = Arc::new(MemorySink::new());
+    let unlocked = Vault::new(store.clone(), first.clone())
+        .init(passphrase, KdfParams::default())
+        .await?;
+    let log = datadir::AuditLogSink::default();
+    log.open(&store, &unlocked).await?;
+    for event in first.events() {
+        log.record(&event)
+            .await
+            .context("cannot record init in the audit log")?;
+    }
+    log.checkpoint().await?;
     let gateway_did = unlocked.public_keys()?.did();
     drop(unlocked);
     store.close().await;
