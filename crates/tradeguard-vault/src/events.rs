@@ -91,8 +91,9 @@ pub trait VaultEventSink: Send + Sync {
     async fn record(&self, event: &VaultEvent) -> Result<(), SinkError>;
 }
 
-/// Keeps events in memory (tests, and the offline CLI until its audit adapter lands); can be
-/// told to refuse, to test the fail-closed path.
+/// Keeps events in memory (tests; `tradeguard init` holds its first event here until the
+/// audit log, which needs the gateway key init makes, can take it); can be told to refuse, to
+/// test the fail-closed path.
 #[derive(Debug, Default)]
 pub struct MemorySink {
     events: Mutex<Vec<VaultEvent>>,
@@ -135,7 +136,8 @@ impl VaultEventSink for MemorySink {
 }
 
 /// Writes each event as a `tracing` event (target `tradeguard::vault::audit`, level INFO).
-/// It never refuses, so it is only for tools whose output is the record (the offline CLI).
+/// It never refuses and keeps nothing durable: only for tools and tests where the log output
+/// is the record. The gateway and the CLI use the audit log instead.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TracingSink;
 
