@@ -416,9 +416,31 @@ fn list_orders(st: &CoinbaseState, a: &Authed, query: &[(String, String)]) -> Va
         .filter(|o| statuses.is_empty() || statuses.iter().any(|s| o["status"] == *s))
         .filter(|o| products.is_empty() || products.iter().any(|p| o["product_id"] == *p))
         .filter(|o| ids.is_empty() || ids.iter().any(|i| o["order_id"] == *i))
-        .take(limit)
         .collect();
-    json!({"orders": list, "sequence": "0", "has_next": false, "cursor": ""})
+    let (list, has_next, cursor) = page(list, query, limit);
+    json!({"orders": list, "sequence": "0", "has_next": has_next, "cursor": cursor})
+}
+
+/// One page of `items` (newest first) from the opaque `cursor` query parameter (an offset
+/// here), `limit` long: the page, whether more follow, and the cursor of the next page
+/// (empty on the last page, as Coinbase sends it).
+fn page(items: Vec<Value>, query: &[(String, String)], limit: usize) -> (Vec<Value>, bool, String) {
+    let from = param(query, "cursor")
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0);
+    let total = items.len();
+    let list: Vec<Value> = items.into_iter().skip(from).take(limit).collect();
+    let next = from + list.len();
+    let has_next = next < total;
+    (
+        list,
+        has_next,
+        if has_next {
+            next.to_string()
+        } else {
+            String::new()
+        },
+    )
 }
 
 fn fills(st: &CoinbaseState, a: &Authed, query: &[(String, String)]) -> Value {
@@ -450,9 +472,9 @@ fn fills(st: &CoinbaseState, a: &Authed, query: &[(String, String)]) -> Value {
                     .chain(single_product.iter())
                     .any(|p| f["product_id"] == *p)
         })
-        .take(limit)
         .collect();
-    json!({"fills": list, "cursor": ""})
+    let (list, _, cursor) = page(list, query, limit);
+    json!({"fills": list, "cursor": cursor})
 }
 
 fn key_permissions(a: &Authed) -> Value {
