@@ -21,10 +21,12 @@ pub trait Exchange: Send + Sync {
     /// Which exchange API this is.
     fn id(&self) -> ExchangeId;
 
-    /// How long after sending a new-order request the exchange could still accept it (its
-    /// signature's validity: Binance `recvWindow`, Coinbase JWT expiry, Coinbase Exchange's
-    /// 30 s timestamp window, Kraken's `deadline`). An order that is not found by client id
-    /// once this has passed since sending never reached the matching engine.
+    /// How long after [`Exchange::place_order`] was called the exchange could still accept
+    /// the order: the longest wait for rate budget before the request is signed (the
+    /// connector's `max_rate_wait`), plus the signature's validity (Binance `recvWindow`,
+    /// Coinbase JWT expiry, Coinbase Exchange's 30 s timestamp window, Kraken's `deadline`).
+    /// An order that is not found by client id once this has passed since the call never
+    /// reached the matching engine.
     fn order_validity(&self) -> Duration;
 
     /// The exchange's clock. Also re-estimates the local clock offset used for timestamps.

@@ -56,9 +56,11 @@ impl<L: Limits> Pipeline<L> {
         P: Fn(&HttpResponse) -> Result<T, ExchangeError> + Send + Sync,
         T: Send,
     {
+        // A new order is never signed later than this: `order_validity` counts on it.
+        let sign_by = self.clock.now().plus(self.max_wait);
         let mut attempt = 1;
         loop {
-            let result = self.attempt(call, &build, &parse).await;
+            let result = self.attempt(call, &build, &parse, sign_by).await;
             let retry = call.safety == Safety::Idempotent
                 && attempt < self.retry.max_attempts
                 && matches!(&result, Err(e) if retryable(e));
@@ -77,6 +79,7 @@ impl<L: Limits> Pipeline<L> {
         call: &Call<L::Cost>,
         build: &B,
         parse: &P,
+        sign_by: crate::model::UnixMillis,
     ) -> Result<T, ExchangeError>
     where
         B: Fn() -> Result<HttpRequest, ExchangeError> + Send + Sync,
@@ -97,6 +100,14 @@ impl<L: Limits> Pipeline<L> {
             Some(t) => Some(t.lock().await),
             None => None,
         };
+        if call.safety == Safety::NonIdempotent && self.clock.now() > sign_by {
+            // Waiting for the turn took too long: not sent, so the ledger's bound holds.
+            return Err(ExchangeError::RateLimited {
+                exchange: self.exchange,
+                operation: call.operation,
+                retry_after: None,
+            });
+        }
         let request = build()?;
         let sent = self.http.send(request).await;
         drop(turn);

@@ -12,7 +12,8 @@ use tradeguard_exchange::coinbase::CoinbaseClient;
 use tradeguard_exchange::coinbase_exchange::CoinbaseExchangeClient;
 use tradeguard_exchange::coinbase_exchange::sign::access_sign;
 use tradeguard_exchange::model::{
-    ClientOrderId, ExchangeId, OrderRequest, OrderType, Side, Symbol, TimeInForce,
+    ClientOrderId, ExchangeId, ExchangeOrderId, OrderRef, OrderRequest, OrderType, Side, Symbol,
+    TimeInForce,
 };
 use tradeguard_exchange::{Exchange, ExchangeError, InMemorySecretSource, RejectKind};
 
@@ -299,4 +300,24 @@ async fn fail_a_bare_404_is_not_proof_of_absence() {
         .order_by_client_id(&sym, &ClientOrderId::parse(CID).unwrap())
         .await;
     assert!(r.is_err(), "{r:?}");
+}
+
+/// Regression (chaos test): a cancel of an order that is already closed answered
+/// DUPLICATE_CANCEL_REQUEST and was not reported as "no such open order".
+#[tokio::test]
+async fn coinbase_cancel_of_a_closed_order_is_unknown_order() {
+    let srv = Capture::start(|_, _| {
+        Stub::json(
+            200,
+            r#"{"results":[{"success":false,"failure_reason":"DUPLICATE_CANCEL_REQUEST","order_id":"0c0b0a7e-0000-4000-a000-000000000005"}]}"#,
+        )
+    })
+    .await;
+    let c = cb_client(&srv);
+    let id = ExchangeOrderId::parse("0c0b0a7e-0000-4000-a000-000000000005").unwrap();
+    let err = c
+        .cancel_order(&Symbol::parse("BTC/USD").unwrap(), &OrderRef::Exchange(id))
+        .await
+        .unwrap_err();
+    assert_eq!(err.reject_kind(), Some(RejectKind::UnknownOrder), "{err}");
 }

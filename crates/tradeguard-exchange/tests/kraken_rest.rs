@@ -134,6 +134,24 @@ async fn concurrent_calls_arrive_with_strictly_increasing_nonces() {
     );
 }
 
+/// Regression (chaos test): an error envelope whose `result` is `{}` was read as a malformed
+/// result (a protocol error that opened the circuit) instead of as Kraken's error.
+#[tokio::test]
+async fn cancel_of_a_closed_order_is_unknown_order_even_with_an_empty_result() {
+    let srv =
+        Capture::start(|_, _| Stub::json(200, r#"{"error":["EOrder:Unknown order"],"result":{}}"#))
+            .await;
+    let c = client(&srv);
+    let sym = Symbol::parse("BTC/USD").unwrap();
+    let id = tradeguard_exchange::model::ExchangeOrderId::parse("OU22CG-KLAF2-FWUDD7").unwrap();
+    let err = c
+        .cancel_order(&sym, &tradeguard_exchange::model::OrderRef::Exchange(id))
+        .await
+        .unwrap_err();
+    assert_eq!(err.reject_kind(), Some(RejectKind::UnknownOrder), "{err}");
+    assert_eq!(srv.count(), 1);
+}
+
 /// Regression: the sending turn was per client, so two clients of one key (two bots behind
 /// one gateway) could put their nonces on the wire out of order.
 #[tokio::test]

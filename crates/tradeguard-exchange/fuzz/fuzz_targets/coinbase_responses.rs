@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(c) = serde_json::from_slice::<CreateOrderWire>(data) {
         if let Some(e) = c.error_response.and_then(|e| e.error) {
-            let _ = order_error_kind(&e);
+            let _ = order_error_kind(&e, &e);
         }
     }
     let _ = serde_json::from_slice::<CancelWire>(data);

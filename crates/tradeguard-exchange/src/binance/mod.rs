@@ -58,8 +58,9 @@ impl Exchange for BinanceClient {
     }
 
     fn order_validity(&self) -> Duration {
-        // The matching engine re-checks recvWindow; 1 s covers Binance's "+1000 ms" rule.
-        self.recv_window + Duration::from_secs(1)
+        // Signed (timestamped) after waiting for rate budget; the matching engine re-checks
+        // recvWindow; 1 s covers Binance's "+1000 ms" rule.
+        self.pipeline.max_wait + self.recv_window + Duration::from_secs(1)
     }
 
     async fn server_time(&self) -> Result<UnixMillis, ExchangeError> {

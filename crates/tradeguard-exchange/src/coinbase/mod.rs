@@ -112,8 +112,9 @@ impl Exchange for CoinbaseClient {
     }
 
     fn order_validity(&self) -> Duration {
-        // The JWT that carried the order expires after two minutes.
-        sign::JWT_LIFETIME + Duration::from_secs(5)
+        // Signed after waiting for rate budget; the JWT that carried the order expires two
+        // minutes after that.
+        self.pipeline.max_wait + sign::JWT_LIFETIME + Duration::from_secs(5)
     }
 
     async fn server_time(&self) -> Result<UnixMillis, ExchangeError> {
@@ -170,15 +171,16 @@ impl Exchange for CoinbaseClient {
                 .clone()
                 .or(r.failure_reason.clone())
                 .unwrap_or_else(|| "UNKNOWN_FAILURE_REASON".into());
+            let message = e
+                .message
+                .or(e.error_details)
+                .or(e.new_order_failure_reason)
+                .unwrap_or_default();
             return Err(ExchangeError::Definitive {
                 exchange: EX,
                 operation: "place_order",
-                kind: order_error_kind(&code),
-                message: e
-                    .message
-                    .or(e.error_details)
-                    .or(e.new_order_failure_reason)
-                    .unwrap_or_default(),
+                kind: order_error_kind(&code, &message),
+                message,
                 code,
             });
         }
@@ -191,14 +193,15 @@ impl Exchange for CoinbaseClient {
                 operation: "place_order",
                 reason: "success without an order id".into(),
             })?;
+        let exchange_order_id =
+            ExchangeOrderId::parse(&id).map_err(|e| ExchangeError::UnknownOutcome {
+                exchange: EX,
+                operation: "place_order",
+                reason: e.to_string(),
+            })?;
+        self.remember(order.client_order_id(), &exchange_order_id);
         Ok(OrderAck {
-            exchange_order_id: ExchangeOrderId::parse(&id).map_err(|e| {
-                ExchangeError::UnknownOutcome {
-                    exchange: EX,
-                    operation: "place_order",
-                    reason: e.to_string(),
-                }
-            })?,
+            exchange_order_id,
             client_order_id: order.client_order_id().clone(),
             status: OrderStatus::Pending,
             filled_quantity: rust_decimal::Decimal::ZERO,
@@ -239,7 +242,11 @@ impl Exchange for CoinbaseClient {
                     .failure_reason
                     .clone()
                     .unwrap_or_else(|| "UNKNOWN_CANCEL_FAILURE_REASON".into());
-                let kind = if reason.contains("UNKNOWN_CANCEL_ORDER") {
+                // Unknown, or already cancelled (Coinbase answers a repeated cancel of a closed
+                // order with DUPLICATE_CANCEL_REQUEST): either way no open order is left.
+                let kind = if reason.contains("UNKNOWN_CANCEL_ORDER")
+                    || reason.contains("DUPLICATE_CANCEL_REQUEST")
+                {
                     RejectKind::UnknownOrder
                 } else {
                     RejectKind::InvalidRequest
@@ -261,6 +268,16 @@ impl Exchange for CoinbaseClient {
         symbol: &Symbol,
         id: &ClientOrderId,
     ) -> Result<Option<Order>, ExchangeError> {
+        let matches = |o: &Order| o.client_order_id.as_ref() == Some(id);
+        if let Some(known) = self.known_id(id) {
+            let query = vec![("order_ids", known.to_string())];
+            let (orders, _) = self
+                .scan_orders("order_by_client_id", query, matches)
+                .await?;
+            if let Some(o) = orders.into_iter().find(|o| matches(o)) {
+                return Ok(Some(o));
+            }
+        }
         let query = vec![("product_ids", product_id(symbol))];
         let (orders, complete) = self
             .scan_orders("order_by_client_id", query, |o| {
@@ -271,7 +288,10 @@ impl Exchange for CoinbaseClient {
             .into_iter()
             .find(|o| o.client_order_id.as_ref() == Some(id))
         {
-            Some(o) => Ok(Some(o)),
+            Some(o) => {
+                self.remember(id, &o.exchange_order_id);
+                Ok(Some(o))
+            }
             None if complete => Ok(None),
             None => Err(ExchangeError::Transient {
                 exchange: EX,

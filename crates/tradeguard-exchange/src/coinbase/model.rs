@@ -381,11 +381,15 @@ impl KeyPermissionsWire {
     }
 }
 
-/// The kind of an order's `error_response.error`.
-pub fn order_error_kind(error: &str) -> RejectKind {
+/// The kind of an order's `error_response.error`, with its message: a refusal that names a
+/// duplicate client id in either (Coinbase may answer `UNKNOWN_FAILURE_REASON` with a message)
+/// means the exchange may already hold the order, so it must be resolved, not taken as final.
+pub fn order_error_kind(error: &str, message: &str) -> RejectKind {
+    let duplicate = message.to_ascii_lowercase().contains("duplicate");
     match error {
         "INSUFFICIENT_FUND" | "INSUFFICIENT_FUNDS" => RejectKind::InsufficientFunds,
         e if e.contains("DUPLICATE") => RejectKind::DuplicateOrder,
+        _ if duplicate => RejectKind::DuplicateOrder,
         _ => RejectKind::InvalidOrder,
     }
 }
@@ -426,6 +430,27 @@ pub fn classify(operation: &'static str, resp: &HttpResponse, now: UnixMillis) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (chaos test): a duplicate answered as `UNKNOWN_FAILURE_REASON` with a
+    /// "duplicate client_order_id" message was taken as a final refusal of an order the
+    /// exchange had accepted.
+    #[test]
+    fn order_error_kinds() {
+        let cases = [
+            ("INSUFFICIENT_FUND", "", RejectKind::InsufficientFunds),
+            ("DUPLICATE_CLIENT_ORDER_ID", "", RejectKind::DuplicateOrder),
+            (
+                "UNKNOWN_FAILURE_REASON",
+                "duplicate client_order_id",
+                RejectKind::DuplicateOrder,
+            ),
+            ("UNKNOWN_FAILURE_REASON", "", RejectKind::InvalidOrder),
+            ("INVALID_LIMIT_PRICE", "bad price", RejectKind::InvalidOrder),
+        ];
+        for (i, (code, msg, want)) in cases.iter().enumerate() {
+            assert_eq!(order_error_kind(code, msg), *want, "TC{i} failed");
+        }
+    }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse {

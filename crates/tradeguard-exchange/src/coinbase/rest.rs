@@ -19,7 +19,7 @@ use crate::credentials::{SecretSource, with_credential};
 use crate::error::ExchangeError;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::hub::ConnectorHub;
-use crate::model::{ExchangeId, UnixMillis};
+use crate::model::{ClientOrderId, ExchangeId, ExchangeOrderId, UnixMillis};
 use crate::pipeline::{Call, Pipeline};
 use crate::retry::Safety;
 use crate::wire::json;
@@ -37,12 +37,18 @@ const CB_VERSION: &str = "2018-05-30";
 
 pub(crate) const EX: ExchangeId = ExchangeId::Coinbase;
 
+/// Client order ids remembered with their exchange ids, at most this many (then forgotten).
+const MAX_KNOWN_IDS: usize = 100_000;
+
 /// A Coinbase Advanced Trade account (one CDP key).
 pub struct CoinbaseClient {
     pub(crate) pipeline: Pipeline<CoinbaseLimits>,
     base: Url,
     secrets: Arc<dyn SecretSource>,
     offset_ms: AtomicI64,
+    /// Coinbase has no lookup by client order id: the exchange ids of orders this client
+    /// placed or found, so a lookup is one request instead of a scan of the order history.
+    known: std::sync::Mutex<std::collections::HashMap<ClientOrderId, ExchangeOrderId>>,
 }
 
 impl CoinbaseClient {
@@ -58,7 +64,23 @@ impl CoinbaseClient {
             base,
             secrets,
             offset_ms: AtomicI64::new(0),
+            known: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// Remembers that `cid` is the exchange's order `id`.
+    pub(crate) fn remember(&self, cid: &ClientOrderId, id: &ExchangeOrderId) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_KNOWN_IDS {
+            known.clear();
+        }
+        known.insert(cid.clone(), id.clone());
+    }
+
+    /// The exchange id of `cid`, if remembered.
+    pub(crate) fn known_id(&self, cid: &ClientOrderId) -> Option<ExchangeOrderId> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(cid).cloned()
     }
 
     pub(crate) fn now(&self) -> UnixMillis {

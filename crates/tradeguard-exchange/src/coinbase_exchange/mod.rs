@@ -74,7 +74,8 @@ impl Exchange for CoinbaseExchangeClient {
     }
 
     fn order_validity(&self) -> Duration {
-        TIMESTAMP_WINDOW + Duration::from_secs(5)
+        // Signed after waiting for rate budget; accepted within 30 s of its timestamp.
+        self.pipeline.max_wait + TIMESTAMP_WINDOW + Duration::from_secs(5)
     }
 
     async fn server_time(&self) -> Result<UnixMillis, ExchangeError> {

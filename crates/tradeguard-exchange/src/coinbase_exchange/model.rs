@@ -234,6 +234,8 @@ pub fn classify(operation: &'static str, resp: &HttpResponse, now: UnixMillis) -
         _ if m.contains("api key") || m.contains("passphrase") => RejectKind::InvalidApiKey,
         _ if m.contains("insufficient funds") => RejectKind::InsufficientFunds,
         _ if m.contains("duplicate") => RejectKind::DuplicateOrder,
+        // A cancel of a filled or cancelled order: "Order already done".
+        _ if m.contains("already done") => RejectKind::UnknownOrder,
         401 => RejectKind::InvalidApiKey,
         403 => RejectKind::PermissionDenied,
         404 => RejectKind::UnknownOrder,
@@ -263,7 +265,14 @@ mod tests {
 
     #[test]
     fn error_table() {
-        let cases: [(&str, u16, &str, &str); 6] = [
+        let cases: [(&str, u16, &str, &str); 7] = [
+            // Regression (chaos test): cancelling a filled order was not "unknown order".
+            (
+                "cancel_order",
+                400,
+                r#"{"message":"Order already done"}"#,
+                "UnknownOrder",
+            ),
             (
                 "balances",
                 401,

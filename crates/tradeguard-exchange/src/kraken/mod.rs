@@ -140,7 +140,8 @@ impl Exchange for KrakenClient {
     }
 
     fn order_validity(&self) -> Duration {
-        ORDER_DEADLINE + Duration::from_secs(5)
+        // Signed (with its `deadline`) after waiting for rate budget.
+        self.pipeline.max_wait + ORDER_DEADLINE + Duration::from_secs(5)
     }
 
     async fn server_time(&self) -> Result<UnixMillis, ExchangeError> {

@@ -121,14 +121,20 @@ impl KrakenClient {
         if let Some(e) = status_error(EX, op, resp, self.pipeline.clock.now()) {
             return Err(e);
         }
-        let env: Envelope<T> = json(EX, op, &resp.body)?;
+        // Errors first: a failed call may carry a `result` of another shape (`{}`).
+        let env: Envelope<serde_json::Value> = json(EX, op, &resp.body)?;
         if !env.error.is_empty() {
             return Err(classify(op, &env.error));
         }
-        env.result.ok_or_else(|| ExchangeError::Protocol {
+        let result = env.result.ok_or_else(|| ExchangeError::Protocol {
             exchange: EX,
             operation: op,
             reason: format!("HTTP {} without a result and without an error", resp.status),
+        })?;
+        serde_json::from_value(result).map_err(|e| ExchangeError::Protocol {
+            exchange: EX,
+            operation: op,
+            reason: format!("result does not match the expected shape: {e}"),
         })
     }
 

@@ -71,6 +71,23 @@ pub struct OrderPlacer {
     pub(super) clock: Arc<dyn Clock>,
 }
 
+/// True when a transition to `wanted` was refused only because another resolver (the poller,
+/// a second gateway replica) already recorded the same or later knowledge: the order stays as
+/// recorded. Contradictions (an order recorded as never placed that is now found, or the
+/// reverse) are not covered and stay errors.
+fn superseded(current: OrderState, wanted: OrderState) -> bool {
+    use OrderState::*;
+    matches!(
+        (current, wanted),
+        (Filled | Cancelled, Acknowledged | Unknown)
+            | (Acknowledged, Unknown)
+            | (Rejected, Unknown)
+            | (Filled, Filled)
+            | (Cancelled, Cancelled)
+            | (Rejected, Rejected)
+    )
+}
+
 fn found(order: &Order, at: UnixMillis) -> Transition {
     Transition {
         to: OrderState::from_status(order.status),
@@ -82,6 +99,26 @@ fn found(order: &Order, at: UnixMillis) -> Transition {
 }
 
 impl OrderPlacer {
+    /// Applies `t`, or keeps the record when a concurrent resolver got there first (see
+    /// [`superseded`]).
+    pub(super) async fn apply(
+        &self,
+        id: &ClientOrderId,
+        t: Transition,
+    ) -> Result<LedgerEntry, OrderError> {
+        match self.ledger.transition(&self.account, id, t).await {
+            Err(LedgerError::InvalidTransition { from, to, .. }) if superseded(from, to) => {
+                tracing::debug!(client_order_id = %id, %from, %to, "already recorded by another resolver");
+                Ok(self
+                    .ledger
+                    .get(&self.account, id)
+                    .await?
+                    .ok_or_else(|| LedgerError::NotFound(id.clone()))?)
+            }
+            r => Ok(r?),
+        }
+    }
+
     /// A placer for `account` on `exchange`, recording in `ledger`.
     pub fn new(
         exchange: Arc<dyn Exchange>,
@@ -133,9 +170,7 @@ impl OrderPlacer {
                     filled_quantity: Some(ack.filled_quantity),
                     error: None,
                 };
-                Ok(Placement::Placed(
-                    self.ledger.transition(&self.account, id, t).await?,
-                ))
+                Ok(Placement::Placed(self.apply(id, t).await?))
             }
             // An exchange saying "duplicate" for our own fresh id means it already has it.
             Err(e)
@@ -144,7 +179,7 @@ impl OrderPlacer {
             {
                 let t =
                     Transition::to(OrderState::Unknown, self.clock.now()).because(e.to_string());
-                self.ledger.transition(&self.account, id, t).await?;
+                self.apply(id, t).await?;
                 Ok(match self.resolve(id).await? {
                     Resolution::Found(entry) => Placement::Placed(entry),
                     Resolution::NotPlaced(entry) => Placement::Rejected { entry, error: e },
@@ -156,7 +191,7 @@ impl OrderPlacer {
             Err(e) => {
                 let t =
                     Transition::to(OrderState::Rejected, self.clock.now()).because(e.to_string());
-                let entry = self.ledger.transition(&self.account, id, t).await?;
+                let entry = self.apply(id, t).await?;
                 Ok(Placement::Rejected { entry, error: e })
             }
         }
@@ -171,8 +206,10 @@ impl OrderPlacer {
             .get(&self.account, id)
             .await?
             .ok_or_else(|| LedgerError::NotFound(id.clone()))?;
-        if !matches!(entry.state, OrderState::Sent | OrderState::Unknown) {
-            return Ok(Resolution::Found(entry));
+        match entry.state {
+            OrderState::Sent | OrderState::Unknown => {}
+            OrderState::Rejected => return Ok(Resolution::NotPlaced(entry)),
+            _ => return Ok(Resolution::Found(entry)),
         }
         let sent = entry.sent_at.unwrap_or(entry.created_at);
         let conclusive_at = sent.plus(self.exchange.order_validity());
@@ -182,18 +219,12 @@ impl OrderPlacer {
             .await;
         let now = self.clock.now();
         match lookup {
-            Ok(Some(order)) => Ok(Resolution::Found(
-                self.ledger
-                    .transition(&self.account, id, found(&order, now))
-                    .await?,
-            )),
+            Ok(Some(order)) => Ok(Resolution::Found(self.apply(id, found(&order, now)).await?)),
             Ok(None) if now >= conclusive_at => {
                 let t = Transition::to(OrderState::Rejected, now).because(
                     "not found on the exchange after its signature expired: it was never placed",
                 );
-                Ok(Resolution::NotPlaced(
-                    self.ledger.transition(&self.account, id, t).await?,
-                ))
+                Ok(Resolution::NotPlaced(self.apply(id, t).await?))
             }
             Ok(None) => Ok(Resolution::Pending {
                 entry,
@@ -263,10 +294,7 @@ impl OrderPlacer {
             .order_by_client_id(entry.request.symbol(), id)
             .await?
         {
-            Some(order) => Ok(self
-                .ledger
-                .transition(&self.account, id, found(&order, self.clock.now()))
-                .await?),
+            Some(order) => self.apply(id, found(&order, self.clock.now())).await,
             None if matches!(entry.state, OrderState::Sent | OrderState::Unknown) => {
                 match self.resolve(id).await? {
                     Resolution::Found(e)

@@ -102,7 +102,7 @@ impl OrderPlacer {
             (OrderState::New, _) => {
                 let t = Transition::to(OrderState::Rejected, now)
                     .because("never sent: the gateway stopped between recording and sending it");
-                self.ledger.transition(&self.account, id, t).await?;
+                self.apply(id, t).await?;
                 report.never_sent += 1;
             }
             (OrderState::Sent | OrderState::Unknown, Some(o))
@@ -115,7 +115,7 @@ impl OrderPlacer {
                     error: None,
                 };
                 let changed = entry.state != t.to || entry.filled_quantity != o.filled_quantity;
-                self.ledger.transition(&self.account, id, t).await?;
+                self.apply(id, t).await?;
                 match entry.state {
                     OrderState::Acknowledged => report.updated += usize::from(changed),
                     _ => report.resolved += 1,
