@@ -54,6 +54,7 @@ mod error_map;
 pub mod gateway;
 mod meta;
 mod migrate;
+pub mod orders;
 mod row;
 mod store;
 mod tx;
