@@ -57,6 +57,16 @@ pub enum GatewayError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The request has the documented shape, but its meaning is refused (a `keyid` that is
+    /// not a valid `did:key`, an envelope that does not decode, a limit order without a
+    /// price, a zero quantity): HTTP 422, where a shape error is 400.
+    #[error("unprocessable request: {field} {reason}")]
+    Unprocessable {
+        /// The field at fault.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The request body is larger than the configured limit.
     #[error("request body larger than {limit} bytes; send a smaller body")]
     BodyTooLarge {
@@ -122,6 +132,14 @@ impl GatewayError {
         }
     }
 
+    /// A well-formed field whose meaning is refused (HTTP 422).
+    pub fn unprocessable(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
         use StatusCode as S;
@@ -153,6 +171,12 @@ impl GatewayError {
             Self::InvalidRequest { .. } => {
                 Problem::new("invalid-request", "Invalid request", S::BAD_REQUEST, detail)
             }
+            Self::Unprocessable { .. } => Problem::new(
+                "unprocessable",
+                "Unprocessable request",
+                S::UNPROCESSABLE_ENTITY,
+                detail,
+            ),
             Self::BodyTooLarge { .. } => Problem::new(
                 "body-too-large",
                 "Body too large",

@@ -39,6 +39,11 @@ pub async fn resume(
     Ok(answer(p))
 }
 
+/// Longest `keyid` of `POST /v1/principals`, in characters.
+pub const MAX_KEYID_CHARS: usize = 256;
+/// Longest `label` of `POST /v1/principals`, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
 /// A principal to add.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,24 +66,36 @@ pub async fn add_principal(
 ) -> Result<(StatusCode, Json<Value>)> {
     let b = auth.body;
     let kind = b.kind.as_deref().unwrap_or("ed25519");
-    // Validate now, so a bad proposal never collects approvals.
-    match kind {
-        "ed25519" => drop(crate::principal::PrincipalRecord::ed25519(
-            &b.keyid, b.scopes, &b.label,
-        )?),
-        "hmac-sha256" => drop(crate::principal::PrincipalRecord::hmac(
-            &b.keyid, b.scopes, &b.label,
-        )?),
+    if b.keyid.is_empty() || b.keyid.chars().count() > MAX_KEYID_CHARS {
+        return Err(GatewayError::invalid(
+            "keyid",
+            "must be 1 to 256 characters",
+        ));
+    }
+    if b.label.chars().count() > MAX_LABEL_CHARS {
+        return Err(GatewayError::invalid(
+            "label",
+            "must be at most 200 characters",
+        ));
+    }
+    // Validate now, so a bad proposal never collects approvals. The shape was checked
+    // above; what is refused here is the meaning (422).
+    let checked = match kind {
+        "ed25519" => crate::principal::PrincipalRecord::ed25519(&b.keyid, b.scopes, &b.label),
+        "hmac-sha256" => crate::principal::PrincipalRecord::hmac(&b.keyid, b.scopes, &b.label),
         _ => {
             return Err(GatewayError::invalid(
                 "kind",
                 "must be ed25519 or hmac-sha256",
             ));
         }
-    }
-    if b.label.len() > 200 {
-        return Err(GatewayError::invalid("label", "must be at most 200 bytes"));
-    }
+    };
+    checked.map_err(|e| match e {
+        GatewayError::InvalidRequest { field, reason } => {
+            GatewayError::unprocessable(field, reason)
+        }
+        other => other,
+    })?;
     let payload = quorum::add_principal_payload(&b.keyid, kind, b.scopes, &b.label);
     let p = quorum::propose(
         &state,
@@ -191,8 +208,14 @@ pub async fn import_credential(
     State(state): State<AppState>,
     auth: Authenticated<Principal, Value>,
 ) -> Result<(StatusCode, Json<Value>)> {
+    let _shape: EnvelopeShape = serde_json::from_value(auth.body.clone()).map_err(|_| {
+        GatewayError::invalid(
+            "envelope",
+            "must be {v:1, kem, kdf, aead, enc, ct} with the documented names and base64url strings",
+        )
+    })?;
     tradeguard_crypto::envelope::Envelope::from_json(&auth.body.to_string())
-        .map_err(|e| GatewayError::invalid("envelope", e.to_string()))?;
+        .map_err(|e| GatewayError::unprocessable("envelope", e.to_string()))?;
     let payload = json!({"envelope": auth.body});
     let p = quorum::propose(
         &state,
@@ -203,4 +226,71 @@ pub async fn import_credential(
     )
     .await?;
     Ok(answer(p))
+}
+
+/// The documented shape of a sealed credential (checked before the envelope is decoded, so
+/// a shape error is a 400 and an envelope that does not decode a 422).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeShape {
+    #[serde(rename = "v")]
+    _v: EnvelopeVersion,
+    #[serde(rename = "kem")]
+    _kem: EnvelopeKem,
+    #[serde(rename = "kdf")]
+    _kdf: EnvelopeKdf,
+    #[serde(rename = "aead")]
+    _aead: EnvelopeAead,
+    #[serde(rename = "enc", deserialize_with = "base64url")]
+    _enc: (),
+    #[serde(rename = "ct", deserialize_with = "base64url")]
+    _ct: (),
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "u64")]
+struct EnvelopeVersion;
+
+impl TryFrom<u64> for EnvelopeVersion {
+    type Error = &'static str;
+    fn try_from(v: u64) -> std::result::Result<Self, Self::Error> {
+        if v == 1 { Ok(Self) } else { Err("v must be 1") }
+    }
+}
+
+#[derive(Deserialize)]
+enum EnvelopeKem {
+    #[serde(rename = "X25519-HKDF-SHA256")]
+    X25519,
+    #[serde(rename = "X-Wing")]
+    XWing,
+}
+
+#[derive(Deserialize)]
+enum EnvelopeKdf {
+    #[serde(rename = "HKDF-SHA256")]
+    HkdfSha256,
+}
+
+#[derive(Deserialize)]
+enum EnvelopeAead {
+    #[serde(rename = "AES-256-GCM")]
+    Aes256Gcm,
+    #[serde(rename = "ChaCha20-Poly1305")]
+    ChaCha20Poly1305,
+}
+
+/// The base64url alphabet without padding (the OpenAPI pattern `^[A-Za-z0-9_-]+$`).
+pub const BASE64URL_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+fn base64url<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<(), D::Error> {
+    let s = String::deserialize(d)?;
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom("not base64url"))
+    }
 }

@@ -39,9 +39,11 @@ pub struct OrderRequest {
     /// `market` or `limit`.
     #[serde(rename = "type")]
     pub order_type: Option<String>,
-    /// Limit price (decimal string).
+    /// Limit price (decimal string, [`DECIMAL_PATTERN`]).
+    #[serde(default, deserialize_with = "strict_decimal")]
     pub price: Option<Decimal>,
-    /// Quantity of the base asset (decimal string).
+    /// Quantity of the base asset (decimal string, [`DECIMAL_PATTERN`]).
+    #[serde(default, deserialize_with = "strict_decimal")]
     pub quantity: Option<Decimal>,
     /// Answer a preview and a confirmation token instead of executing.
     #[serde(default)]
@@ -50,14 +52,53 @@ pub struct OrderRequest {
     pub confirmation_token: Option<String>,
 }
 
+/// The decimal strings orders accept (also in the OpenAPI document): plain digits, at most
+/// 12 before the point (below the risk engine's maximum order value) and 16 after it (28
+/// digits in all, what rust_decimal holds); no sign, exponent, separator or space.
+pub const DECIMAL_PATTERN: &str = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,16})?$";
+
+/// True when `s` matches [`DECIMAL_PATTERN`].
+pub fn is_strict_decimal(s: &str) -> bool {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let int_ok =
+        int == "0" || (matches!(int.len(), 1..=12) && !int.starts_with('0') && digits(int));
+    int_ok && frac.is_none_or(|f| matches!(f.len(), 1..=16) && digits(f))
+}
+
+/// Deserializes an optional decimal string matching [`DECIMAL_PATTERN`] (rust_decimal alone
+/// would take `1_000`, `+1` or `-1`).
+fn strict_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    use serde::de::Error;
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if !is_strict_decimal(&text) {
+        return Err(D::Error::custom(
+            "a decimal string such as \"0.01\" is expected",
+        ));
+    }
+    Decimal::from_str_exact(&text)
+        .map(Some)
+        .map_err(|_| D::Error::custom("a decimal string such as \"0.01\" is expected"))
+}
+
 fn field<T: Clone>(v: &Option<T>, name: &str) -> Result<T> {
     v.clone()
         .ok_or_else(|| GatewayError::invalid(name, "is required"))
 }
 
+/// Builds the order: a field of the wrong shape is a 400, a combination the risk types
+/// refuse (same base and quote, a price on a market order, a zero quantity) a 422.
 fn to_order(r: &OrderRequest) -> Result<Order> {
     fn invalid(f: &'static str) -> impl Fn(tradeguard_risk::RiskError) -> GatewayError {
         move |e| GatewayError::invalid(f, e.to_string())
+    }
+    fn refused(f: &'static str) -> impl Fn(tradeguard_risk::RiskError) -> GatewayError {
+        move |e| GatewayError::unprocessable(f, e.to_string())
     }
     let symbol = field(&r.symbol, "symbol")?;
     let (base, quote) = symbol
@@ -67,16 +108,17 @@ fn to_order(r: &OrderRequest) -> Result<Order> {
         Asset::new(base).map_err(invalid("symbol"))?,
         Asset::new(quote).map_err(invalid("symbol"))?,
     )
-    .map_err(invalid("symbol"))?;
+    .map_err(refused("symbol"))?;
     let order_type = match (field(&r.order_type, "type")?.as_str(), r.price) {
         ("market", None) => OrderType::Market,
         ("limit", Some(price)) => OrderType::Limit { price },
-        _ => {
-            return Err(GatewayError::invalid(
-                "type",
-                "must be `market` (no price) or `limit` (with price)",
+        ("market" | "limit", _) => {
+            return Err(GatewayError::unprocessable(
+                "price",
+                "is required for `limit` orders and refused for `market` orders",
             ));
         }
+        _ => return Err(GatewayError::invalid("type", "must be `market` or `limit`")),
     };
     Order::new(
         ProfileId::new(&field(&r.profile, "profile")?).map_err(invalid("profile"))?,
@@ -87,7 +129,7 @@ fn to_order(r: &OrderRequest) -> Result<Order> {
         order_type,
         field(&r.quantity, "quantity")?,
     )
-    .map_err(invalid("order"))
+    .map_err(refused("order"))
 }
 
 fn check_mode(state: &AppState, side: Side) -> Result<()> {
@@ -351,4 +393,52 @@ pub async fn balances(
             reason: e.to_string(),
         })?;
     Ok(Json(json!({"balances": balances})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn strict_decimals() {
+        let cases = [
+            ("0", true),
+            ("0.01", true),
+            ("50000", true),
+            ("999999999999.9999999999999999", true),
+            ("1000000000000", false),
+            ("0.12345678901234567", false),
+            ("01", false),
+            ("1.", false),
+            (".5", false),
+            ("+1", false),
+            ("-1", false),
+            ("1_000", false),
+            ("1e3", false),
+            (" 1", false),
+            ("", false),
+        ];
+        for (i, (s, ok)) in cases.iter().enumerate() {
+            assert_eq!(is_strict_decimal(s), *ok, "TC{} failed: {s:?}", i + 1);
+        }
+    }
+
+    proptest! {
+        /// Whatever passes the pattern parses exactly and prints back unchanged.
+        #[test]
+        fn strict_decimals_parse_and_round_trip(s in "[0-9.+e_ -]{0,32}") {
+            if is_strict_decimal(&s) {
+                let d = Decimal::from_str_exact(&s).expect("a strict decimal parses");
+                prop_assert_eq!(d.to_string(), s);
+            }
+        }
+
+        #[test]
+        fn well_formed_decimals_always_pass(int in "0|[1-9][0-9]{0,11}", frac in proptest::option::of("[0-9]{1,16}")) {
+            let s = match frac { Some(f) => format!("{int}.{f}"), None => int };
+            prop_assert!(is_strict_decimal(&s));
+            prop_assert!(Decimal::from_str_exact(&s).is_ok());
+        }
+    }
 }

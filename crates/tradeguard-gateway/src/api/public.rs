@@ -17,6 +17,6 @@ pub async fn keys(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /v1/openapi.json`.
-pub async fn openapi() -> Json<Value> {
-    Json(super::openapi::document())
+pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
+    Json(super::openapi::document(&state.config))
 }

@@ -22,7 +22,24 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// A shorter lifetime than the configured one, in seconds (at least 300).
+    #[serde(default, deserialize_with = "integer")]
     pub ttl_secs: Option<u64>,
+}
+
+/// A JSON Schema `integer`: `1104` or `1104.0` (the same number), never `1104.5`.
+fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(v) = n.as_u64() {
+        return Ok(Some(v));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => Ok(Some(f as u64)),
+        _ => Err(serde::de::Error::custom(
+            "ttl_secs must be a whole number of seconds",
+        )),
+    }
 }
 
 /// Opens a session for the signing principal.

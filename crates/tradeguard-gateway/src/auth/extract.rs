@@ -104,6 +104,11 @@ fn parse_body<T: DeserializeOwned>(parts: &axum::http::request::Parts, bytes: &[
             "must be application/json",
         ));
     }
+    // serde reads a struct from a JSON array too; the API documents objects only.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | Some(b'n') => {}
+        _ => return Err(GatewayError::invalid("body", "must be a JSON object")),
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         // serde_json messages can quote input; report only the position and category.
         GatewayError::invalid(
