@@ -173,6 +173,28 @@ pub fn open(
     info: Info,
     envelope: &Envelope,
 ) -> Result<Opened<SecretBytes>, CryptoError> {
+    open_with_context(recipient, info, envelope).map(|(opened, _)| opened)
+}
+
+/// Opens `envelope` like [`open`] and also exports `len` bytes from its HPKE context under
+/// `exporter_context` (RFC 9180 §5.3), for keys bound to this one message (a response key).
+pub fn open_exporting(
+    recipient: &RecipientKey,
+    info: Info,
+    envelope: &Envelope,
+    exporter_context: &[u8],
+    len: usize,
+) -> Result<(Opened<SecretBytes>, SecretBytes), CryptoError> {
+    let (opened, ctx) = open_with_context(recipient, info, envelope)?;
+    let exported = SecretBytes::new(ctx.export(envelope.suite, exporter_context, len)?);
+    Ok((opened, exported))
+}
+
+fn open_with_context(
+    recipient: &RecipientKey,
+    info: Info,
+    envelope: &Envelope,
+) -> Result<(Opened<SecretBytes>, hpke::Context), CryptoError> {
     let sk = recipient
         .key_for(envelope.suite.kem)
         .ok_or(CryptoError::UnsupportedSuite {
@@ -189,10 +211,11 @@ pub fn open(
             other => other,
         })?;
     let pt = ctx.open(b"", &envelope.ct).ok_or_else(failed)?;
-    Ok(Opened {
+    let opened = Opened {
         value: SecretBytes::new(pt),
         suite: envelope.suite,
-    })
+    };
+    Ok((opened, ctx))
 }
 
 /// Parses and opens an envelope document.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use tradeguard_crypto::envelope::{self, Info, RecipientKey};
 use tradeguard_crypto::hpke::{Aead, Kdf, Kem, Suite};
 use tradeguard_crypto::intent::pad::pad;
+use tradeguard_crypto::intent::response;
 use tradeguard_crypto::intent::{
     IntentError, IntentPayload, IntentSealer, KeyPool, OpenPolicy, RoutingKey, SignedIntent,
     open_intent,
@@ -41,7 +42,8 @@ fn seal_and_open_every_suite_with_and_without_the_pool() {
                     sealer = sealer.with_pool(Arc::clone(&pool));
                 }
                 let s = signed(&p, NOW, tc % 2 == 1);
-                let env = sealer.seal(&s).unwrap();
+                let sealed = sealer.seal(&s).unwrap();
+                let env = &sealed.envelope;
                 assert_eq!(
                     env.enc.len() + env.ct.len(),
                     policy.sizes.packet(pk.kem()),
@@ -51,6 +53,12 @@ fn seal_and_open_every_suite_with_and_without_the_pool() {
                 assert_eq!(opened.intent.payload(), s.payload(), "TC{tc}");
                 assert_eq!(opened.intent.suite(), sealer.suite(), "TC{tc}");
                 assert_eq!(opened.enc, env.enc, "TC{tc}");
+                let answer = response::seal_response(opened.response_key, b"ok").unwrap();
+                assert_eq!(
+                    response::open_response(&sealed.response_key, &answer).unwrap(),
+                    b"ok",
+                    "TC{tc}"
+                );
                 tc += 1;
             }
         }
@@ -85,7 +93,10 @@ fn identical_intents_give_unlinkable_packets_and_routing_ids() {
     let sealer = IntentSealer::new(gw.public_key(), Aead::Aes256Gcm, &Default::default());
     let (a, b) = (signed(&p, NOW, false), signed(&p, NOW, false));
     assert_eq!(a.payload().order(), b.payload().order());
-    let (ea, eb) = (sealer.seal(&a).unwrap(), sealer.seal(&b).unwrap());
+    let (ea, eb) = (
+        sealer.seal(&a).unwrap().envelope,
+        sealer.seal(&b).unwrap().envelope,
+    );
     assert_ne!(ea.enc, eb.enc, "a fresh ephemeral key each");
     assert_ne!(ea.ct, eb.ct);
     assert_ne!(a.payload().routing_id(&rk), b.payload().routing_id(&rk));
@@ -120,7 +131,7 @@ fn fail_each_opening_check_has_its_own_error() {
     let mut bad_pad = pad(&good, padded).unwrap().to_vec();
     bad_pad[padded - 1] = 1;
     let sealer = IntentSealer::new(gw.public_key(), Aead::Aes256Gcm, &sizes);
-    let mut tampered = sealer.seal(&signed(&p, NOW, false)).unwrap();
+    let mut tampered = sealer.seal(&signed(&p, NOW, false)).unwrap().envelope;
     tampered.ct[100] ^= 1;
     let cases: Vec<(String, &str)> = vec![
         ("{".into(), "envelope"),

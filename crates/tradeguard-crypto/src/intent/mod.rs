@@ -8,7 +8,8 @@
 //! - [`routing`]: `HMAC-SHA256(routing key, seed)[..16]`.
 //! - [`score`]: protections in force, weights, threshold, fail closed.
 //! - [`pool`]: one-use X25519 ephemeral keys, refilled by a background thread.
-//! - [`seal`]: [`IntentSealer`] and [`open_intent`].
+//! - [`seal`]: [`IntentSealer`] and [`open_intent`]; [`response`]: the fixed-size sealed
+//!   answer, readable only by the packet's sender.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -28,17 +29,23 @@
 //! let policy = OpenPolicy::default();
 //! let sealer = IntentSealer::new(gateway.public_key(), Aead::Aes256Gcm, &policy.sizes)
 //!     .with_pool(Arc::new(KeyPool::start(4).unwrap()));
-//! let packet = sealer.seal(&signed).unwrap().to_json();
+//! let sealed = sealer.seal(&signed).unwrap();
+//! let (packet, packet_key) = (sealed.to_json(), sealed.response_key);
 //!
 //! let opened = intent::open_intent(&gateway, &policy, &packet, now).unwrap();
-//! assert_eq!(opened.intent.payload().order()["qty"], "0.01");
+//! assert_eq!(opened.intent.payload().order().unwrap()["qty"], "0.01");
 //! assert!(!opened.intent.payload().is_dummy());
+//!
+//! let answer = intent::response::seal_response(opened.response_key, br#"{"ack":1}"#).unwrap();
+//! let read = intent::response::open_response(&packet_key, &answer).unwrap();
+//! assert_eq!(read, br#"{"ack":1}"#);
 //! ```
 
 mod error;
 pub mod pad;
 pub mod payload;
 pub mod pool;
+pub mod response;
 pub mod routing;
 pub mod score;
 pub mod seal;
@@ -46,8 +53,9 @@ mod strict_json;
 
 pub use error::IntentError;
 pub use pad::PacketSizes;
-pub use payload::{IntentPayload, SignedIntent, VerifiedIntent};
+pub use payload::{Body, IntentPayload, SignedIntent, VerifiedIntent};
 pub use pool::{DEFAULT_POOL_SIZE, KeyPool, PoolStats};
+pub use response::ResponseKey;
 pub use routing::{RoutingId, RoutingKey};
 pub use score::{Protections, ScorePolicy, ScoreWeights};
-pub use seal::{IntentSealer, OpenPolicy, OpenedIntent, TimeWindow, open_intent};
+pub use seal::{IntentSealer, OpenPolicy, OpenedIntent, SealedIntent, TimeWindow, open_intent};

@@ -7,8 +7,10 @@
 //!  "principal":"did:key:z6Mk...","routing":"<16 bytes, b64url>","sig":"<64 bytes, b64url>","v":1}
 //! ```
 //!
-//! `sig` is the principal's Ed25519 signature over `tradeguard/v1 intent signature\n` followed
-//! by the RFC 8785 (JCS) canonical form of the object without `sig`. The parser is strict: an
+//! A status query carries `"query":["<routing id, 32 hex>", ...]` (1 to 8 ids) in place of
+//! `order`; exactly one of the two is present. `sig` is the principal's Ed25519 signature over
+//! `tradeguard/v1 intent signature\n` followed by the RFC 8785 (JCS) canonical form of the
+//! object without `sig`. The parser is strict: an
 //! unknown, missing, duplicated (at any depth) or mistyped member is an error naming it.
 
 use std::fmt;
@@ -30,9 +32,12 @@ pub const ROUTING_SEED_LEN: usize = 16;
 pub const SIGNATURE_CONTEXT: &[u8] = b"tradeguard/v1 intent signature\n";
 /// Latest accepted creation time: 2^53 seconds, the largest integer JSON carries exactly.
 const MAX_CREATED: i64 = 1 << 53;
-const MEMBERS: [&str; 8] = [
+/// Most routing ids one status query may ask about.
+pub const MAX_QUERY: usize = 8;
+const MEMBERS: [&str; 9] = [
     "v",
     "order",
+    "query",
     "principal",
     "nonce",
     "created",
@@ -41,11 +46,20 @@ const MEMBERS: [&str; 8] = [
     "sig",
 ];
 
-/// What a principal signs: the order and everything that makes the intent unique.
+/// What a packet asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// An order (a JSON object, handed to the order path).
+    Order(Value),
+    /// The status of earlier intents, by routing id (1 to [`MAX_QUERY`], no repeats).
+    Query(Vec<RoutingId>),
+}
+
+/// What a principal signs: an order (or a status query) and everything that makes the
+/// packet unique.
 #[derive(Clone, PartialEq)]
 pub struct IntentPayload {
-    /// Always a JSON object.
-    order: Value,
+    body: Body,
     principal_did: String,
     principal: Ed25519VerifyingKey,
     nonce: [u8; NONCE_LEN],
@@ -73,6 +87,25 @@ impl IntentPayload {
         )
     }
 
+    /// A status query for the intents with these routing ids, with a fresh nonce.
+    pub fn new_query(
+        ids: Vec<RoutingId>,
+        principal: &Ed25519VerifyingKey,
+        created: i64,
+    ) -> Result<Self, IntentError> {
+        let did = encode_ed25519_did(principal);
+        let (nonce, seed) = (random::array()?, random::array()?);
+        Self::with_did(
+            Body::Query(ids),
+            did,
+            *principal,
+            nonce,
+            created,
+            false,
+            seed,
+        )
+    }
+
     /// A payload from explicit parts (tests, replays of recorded traffic). Use [`Self::new`]
     /// for real intents: a repeated nonce is refused as a replay.
     pub fn from_parts(
@@ -84,12 +117,13 @@ impl IntentPayload {
         routing_seed: [u8; ROUTING_SEED_LEN],
     ) -> Result<Self, IntentError> {
         let did = encode_ed25519_did(principal);
-        Self::with_did(order, did, *principal, nonce, created, dummy, routing_seed)
+        let body = Body::Order(order);
+        Self::with_did(body, did, *principal, nonce, created, dummy, routing_seed)
     }
 
     /// `from_parts` with the `did:key` already encoded (the parser has it).
     fn with_did(
-        order: Value,
+        body: Body,
         principal_did: String,
         principal: Ed25519VerifyingKey,
         nonce: [u8; NONCE_LEN],
@@ -97,14 +131,23 @@ impl IntentPayload {
         dummy: bool,
         routing_seed: [u8; ROUTING_SEED_LEN],
     ) -> Result<Self, IntentError> {
-        if !order.is_object() {
-            return Err(bad("order", "is not a JSON object"));
+        match &body {
+            Body::Order(order) if !order.is_object() => {
+                return Err(bad("order", "is not a JSON object"));
+            }
+            Body::Query(ids) if ids.is_empty() || ids.len() > MAX_QUERY => {
+                return Err(bad("query", "must list 1 to 8 routing ids"));
+            }
+            Body::Query(ids) if (1..ids.len()).any(|i| ids[..i].contains(&ids[i])) => {
+                return Err(bad("query", "lists a routing id twice"));
+            }
+            _ => {}
         }
         if !(0..=MAX_CREATED).contains(&created) {
             return Err(bad("created", "is before 1970 or beyond 2^53 seconds"));
         }
         Ok(Self {
-            order,
+            body,
             principal_did,
             principal,
             nonce,
@@ -114,9 +157,25 @@ impl IntentPayload {
         })
     }
 
-    /// The order (a JSON object), as the principal wrote it.
-    pub fn order(&self) -> &Value {
-        &self.order
+    /// What the packet asks for.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The order (a JSON object), as the principal wrote it; `None` for a status query.
+    pub fn order(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Order(o) => Some(o),
+            Body::Query(_) => None,
+        }
+    }
+
+    /// The routing ids a status query asks about; `None` for an order.
+    pub fn query(&self) -> Option<&[RoutingId]> {
+        match &self.body {
+            Body::Query(ids) => Some(ids),
+            Body::Order(_) => None,
+        }
     }
 
     /// The principal's `did:key`.
@@ -156,12 +215,22 @@ impl IntentPayload {
 
     /// RFC 8785 form of the payload without `sig`, written directly: the members in their
     /// canonical (sorted) order, the order object through [`jcs::canonicalize`]. The other
-    /// values need no escaping (base64url, base58 and `did:key:` characters; integers up to
-    /// 2^53, which JCS writes in plain decimal). A test checks it against the generic path.
+    /// values need no escaping (base64url, base58, hex and `did:key:` characters; integers up
+    /// to 2^53, which JCS writes in plain decimal). `order` sorts before `principal`, `query`
+    /// after it. A test checks it against the generic path.
     fn unsigned_canonical(&self) -> Result<String, IntentError> {
-        let order = jcs::canonicalize(&self.order)?;
+        let (order, query) = match &self.body {
+            Body::Order(o) => (
+                format!(r#""order":{},"#, jcs::canonicalize(o)?),
+                String::new(),
+            ),
+            Body::Query(ids) => {
+                let ids: Vec<String> = ids.iter().map(|id| format!(r#""{id}""#)).collect();
+                (String::new(), format!(r#""query":[{}],"#, ids.join(",")))
+            }
+        };
         Ok(format!(
-            r#"{{"created":{},"dummy":{},"nonce":"{}","order":{order},"principal":"{}","routing":"{}","v":1}}"#,
+            r#"{{"created":{},"dummy":{},"nonce":"{}",{order}"principal":"{}",{query}"routing":"{}","v":1}}"#,
             self.created,
             self.dummy,
             b64::encode(&self.nonce),
@@ -204,7 +273,7 @@ impl fmt::Debug for IntentPayload {
             .field("principal", &self.principal_did)
             .field("created", &self.created)
             .field("dummy", &self.dummy)
-            .field("order", &"[REDACTED]")
+            .field("body", &"[REDACTED]")
             .finish_non_exhaustive()
     }
 }
@@ -263,7 +332,12 @@ impl SignedIntent {
             Some(1) => {}
             _ => return Err(bad("v", "is not the number 1")),
         }
-        let order = take(&mut m, "order")?;
+        let body = match (m.remove("order"), m.remove("query")) {
+            (Some(order), None) => Body::Order(order),
+            (None, Some(query)) => Body::Query(parse_query(query)?),
+            (None, None) => return Err(bad("order", "is missing (or a query)")),
+            (Some(_), Some(_)) => return Err(bad("query", "is set together with order")),
+        };
         let did = take_str(&mut m, "principal")?;
         // The decoded bytes start 0xed 0x01 (no leading zero, so no leading '1'), and base58
         // without leading '1's is one-to-one: the accepted string is the canonical encoding.
@@ -279,7 +353,7 @@ impl SignedIntent {
         let routing = take_bytes::<ROUTING_SEED_LEN>(&mut m, "routing")?;
         let signature = take_bytes::<64>(&mut m, "sig")?;
         let payload =
-            IntentPayload::with_did(order, did, principal, nonce, created, dummy, routing)?;
+            IntentPayload::with_did(body, did, principal, nonce, created, dummy, routing)?;
         Ok(Self {
             payload,
             signature,
@@ -319,6 +393,20 @@ impl VerifiedIntent {
     }
 }
 
+fn parse_query(v: Value) -> Result<Vec<RoutingId>, IntentError> {
+    let Value::Array(items) = v else {
+        return Err(bad("query", "is not an array"));
+    };
+    items
+        .iter()
+        .map(|i| i.as_str().and_then(RoutingId::from_hex))
+        .collect::<Option<Vec<_>>>()
+        .ok_or(bad(
+            "query",
+            "holds something other than 32-hex-digit routing ids",
+        ))
+}
+
 fn bad(field: &'static str, reason: &'static str) -> IntentError {
     IntentError::Payload { field, reason }
 }
@@ -354,13 +442,18 @@ mod tests {
     pub(crate) fn generic_canonical(p: &IntentPayload, sig: Option<&[u8; 64]>) -> String {
         let mut v = json!({
             "v": 1,
-            "order": p.order,
             "principal": p.principal_did,
             "nonce": b64::encode(&p.nonce),
             "created": p.created,
             "dummy": p.dummy,
             "routing": b64::encode(&p.routing_seed),
         });
+        match &p.body {
+            Body::Order(o) => v["order"] = o.clone(),
+            Body::Query(ids) => {
+                v["query"] = ids.iter().map(|i| json!(i.to_hex())).collect();
+            }
+        }
         if let Some(sig) = sig {
             v["sig"] = json!(b64::encode(sig));
         }
@@ -376,6 +469,61 @@ mod tests {
         assert_eq!(s.to_bytes().unwrap(), want, "kept from signing");
         let parsed = SignedIntent::parse(&want).unwrap();
         assert_eq!(parsed.to_bytes().unwrap(), want, "computed after parsing");
+        let q = query();
+        assert_eq!(
+            q.to_bytes().unwrap(),
+            generic_canonical(q.payload(), Some(q.signature())).into_bytes()
+        );
+    }
+
+    fn query() -> SignedIntent {
+        let ids = vec![
+            RoutingId::from_hex(&"ab".repeat(16)).unwrap(),
+            RoutingId::from_hex(&"01".repeat(16)).unwrap(),
+        ];
+        IntentPayload::new_query(ids, &key().verifying_key(), 1_767_225_600)
+            .unwrap()
+            .sign(&key())
+            .unwrap()
+    }
+
+    #[test]
+    fn query_round_trip_and_verify() {
+        let q = query();
+        let back = SignedIntent::parse(&q.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, q);
+        assert_eq!(back.payload().query().unwrap().len(), 2);
+        assert!(back.payload().order().is_none());
+        back.verify().unwrap();
+    }
+
+    #[test]
+    fn fail_bad_queries() {
+        let good: Value = serde_json::from_slice(&query().to_bytes().unwrap()).unwrap();
+        let id = "ab".repeat(16);
+        let cases: Vec<(Value, &str)> = vec![
+            (json!([]), "query"),
+            (json!([id.clone(), id.clone()]), "query"),
+            (json!(vec![id.clone(); 9]), "query"),
+            (json!(["AB".repeat(16)]), "query"),
+            (json!([7]), "query"),
+            (json!(id), "query"),
+        ];
+        for (i, (q, field)) in cases.into_iter().enumerate() {
+            let mut v = good.clone();
+            v["query"] = q;
+            let err = SignedIntent::parse(v.to_string().as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, IntentError::Payload { field: f, .. } if f == field),
+                "TC{i}: {err:?}"
+            );
+        }
+        let mut both = good.clone();
+        both["order"] = json!({});
+        assert!(matches!(
+            SignedIntent::parse(both.to_string().as_bytes()),
+            Err(IntentError::Payload { field: "query", .. })
+        ));
     }
 
     fn key() -> Ed25519SigningKey {
@@ -440,7 +588,7 @@ mod tests {
                 "TC{i} failed: {err:?}"
             );
         }
-        for (i, member) in MEMBERS.iter().enumerate() {
+        for (i, member) in MEMBERS.iter().filter(|m| **m != "query").enumerate() {
             let mut v = good.clone();
             v.as_object_mut().unwrap().remove(*member);
             let err = SignedIntent::parse(v.to_string().as_bytes()).unwrap_err();

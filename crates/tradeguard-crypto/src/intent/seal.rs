@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::pad::{enc_len, pad, unpad};
 use super::payload::{SignedIntent, VerifiedIntent};
 use super::pool::KeyPool;
+use super::response::{RESPONSE_CONTEXT, ResponseKey};
 use super::{IntentError, PacketSizes};
 use crate::envelope::{self, Envelope, Info, Opened, RecipientKey};
 use crate::hpke::{self, Aead, Kdf, Kem, PublicKey, Suite};
@@ -92,12 +93,12 @@ impl IntentSealer {
     }
 
     /// Seals `intent`.
-    pub fn seal(&self, intent: &SignedIntent) -> Result<Envelope, IntentError> {
+    pub fn seal(&self, intent: &SignedIntent) -> Result<SealedIntent, IntentError> {
         self.seal_payload(&zeroize::Zeroizing::new(intent.to_bytes()?))
     }
 
     /// Pads and seals an already encoded payload.
-    pub fn seal_payload(&self, payload: &[u8]) -> Result<Envelope, IntentError> {
+    pub fn seal_payload(&self, payload: &[u8]) -> Result<SealedIntent, IntentError> {
         let padded = pad(payload, self.padded_len)?;
         let info = Info::Intent.as_bytes();
         let (enc, mut ctx) = match &self.pool {
@@ -107,11 +108,32 @@ impl IntentSealer {
             None => hpke::setup_sender(self.suite, &self.recipient, info)?,
         };
         let ct = ctx.seal(b"", &padded)?;
-        Ok(Envelope {
+        let response_key = ResponseKey::export(&ctx, self.suite)?;
+        let envelope = Envelope {
             suite: self.suite,
             enc,
             ct,
+        };
+        Ok(SealedIntent {
+            envelope,
+            response_key,
         })
+    }
+}
+
+/// A sealed packet and the key that opens the gateway's answer to it.
+#[derive(Debug)]
+pub struct SealedIntent {
+    /// The envelope (send [`Envelope::to_json`]).
+    pub envelope: Envelope,
+    /// Opens the answer ([`super::response::open_response`]); keep it until the answer came.
+    pub response_key: ResponseKey,
+}
+
+impl SealedIntent {
+    /// The envelope JSON, as sent to `POST /v1/intents`.
+    pub fn to_json(&self) -> String {
+        self.envelope.to_json()
     }
 }
 
@@ -125,12 +147,15 @@ pub struct OpenPolicy {
 }
 
 /// An opened, verified intent with the encapsulated key it arrived under (its ephemeral
-/// public key, which a gateway can keep in its replay cache to see that it is never reused).
+/// public key, which a gateway can keep in its replay cache to see that it is never reused)
+/// and the key that seals the answer to it.
 pub struct OpenedIntent {
     /// The intent; its signature verified against the principal it names.
     pub intent: Opened<VerifiedIntent>,
     /// The envelope's encapsulated key.
     pub enc: Vec<u8>,
+    /// Seals the answer ([`super::response::seal_response`]).
+    pub response_key: ResponseKey,
 }
 
 /// Parses and opens a sealed intent: envelope JSON, packet size, HPKE open, padding, payload,
@@ -150,7 +175,9 @@ pub fn open_intent(
     if found != expected || env.enc.len() != enc_len(kem) {
         return Err(IntentError::PacketSize { expected, found });
     }
-    let opened = envelope::open(recipient, Info::Intent, &env)?;
+    let (opened, exported) =
+        envelope::open_exporting(recipient, Info::Intent, &env, RESPONSE_CONTEXT, 32)?;
+    let response_key = ResponseKey::from_exported(exported.expose_secret())?;
     let intent = opened.try_map(|padded| {
         let payload = unpad(padded.expose_secret(), policy.sizes.padded_len(kem))?;
         SignedIntent::parse(payload)?.verify()
@@ -159,5 +186,6 @@ pub fn open_intent(
     Ok(OpenedIntent {
         intent,
         enc: env.enc,
+        response_key,
     })
 }
