@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tradeguard_store::StoreError;
 use tradeguard_store::cache::{
-    BusEvent, EventBus, MemoryEventBus, MemoryRateLimiter, MemoryReplayCache, Quota,
-    RateDecision, RateLimiter, RedisCaches, ReplayCache, Subscription,
+    BusEvent, EventBus, MemoryEventBus, MemoryRateLimiter, MemoryReplayCache, Quota, RateDecision,
+    RateLimiter, RedisCaches, ReplayCache, Subscription,
 };
 use tradeguard_store::testing;
 
@@ -25,11 +25,23 @@ async fn next(sub: &mut Subscription) -> BusEvent {
 
 async fn replay_basics(cache: &dyn ReplayCache) {
     let ttl = Duration::from_millis(150);
-    assert!(cache.check_and_insert("k1:n1", ttl).await.unwrap(), "first sighting");
-    assert!(!cache.check_and_insert("k1:n1", ttl).await.unwrap(), "replay caught");
-    assert!(cache.check_and_insert("k1:n2", ttl).await.unwrap(), "other nonce");
+    assert!(
+        cache.check_and_insert("k1:n1", ttl).await.unwrap(),
+        "first sighting"
+    );
+    assert!(
+        !cache.check_and_insert("k1:n1", ttl).await.unwrap(),
+        "replay caught"
+    );
+    assert!(
+        cache.check_and_insert("k1:n2", ttl).await.unwrap(),
+        "other nonce"
+    );
     tokio::time::sleep(ttl + Duration::from_millis(50)).await;
-    assert!(cache.check_and_insert("k1:n1", ttl).await.unwrap(), "expired after ttl");
+    assert!(
+        cache.check_and_insert("k1:n1", ttl).await.unwrap(),
+        "expired after ttl"
+    );
 }
 
 async fn replay_is_atomic_under_concurrency(cache: Arc<dyn ReplayCache>) {
@@ -37,7 +49,10 @@ async fn replay_is_atomic_under_concurrency(cache: Arc<dyn ReplayCache>) {
         .map(|_| {
             let cache = cache.clone();
             tokio::spawn(async move {
-                cache.check_and_insert("race", Duration::from_secs(30)).await.unwrap()
+                cache
+                    .check_and_insert("race", Duration::from_secs(30))
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -77,11 +92,27 @@ async fn rate_burst_then_wait(limiter: &dyn RateLimiter) {
         panic!("fifth request in the burst must be limited");
     };
     assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(50));
-    assert!(limiter.acquire("other", &quota, 4).await.unwrap().is_allowed(), "per key");
+    assert!(
+        limiter
+            .acquire("other", &quota, 4)
+            .await
+            .unwrap()
+            .is_allowed(),
+        "per key"
+    );
     tokio::time::sleep(retry_after + Duration::from_millis(5)).await;
-    assert!(limiter.acquire("acct", &quota, 1).await.unwrap().is_allowed());
+    assert!(
+        limiter
+            .acquire("acct", &quota, 1)
+            .await
+            .unwrap()
+            .is_allowed()
+    );
     let err = limiter.acquire("acct", &quota, 5).await.unwrap_err();
-    assert!(matches!(err, StoreError::InvalidInput { .. }), "cost above burst: {err}");
+    assert!(
+        matches!(err, StoreError::InvalidInput { .. }),
+        "cost above burst: {err}"
+    );
 }
 
 async fn rate_is_atomic_under_concurrency(limiter: Arc<dyn RateLimiter>) {
@@ -131,12 +162,19 @@ async fn fail_corrupt_redis_rate_state_names_the_key() {
         .await
         .unwrap();
     let quota = Quota::per_second(10).unwrap();
-    let err = redis.rate_limiter().acquire("victim", &quota, 1).await.unwrap_err();
+    let err = redis
+        .rate_limiter()
+        .acquire("victim", &quota, 1)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, StoreError::CorruptRow { key, .. } if key == "victim"),
         "{err}"
     );
-    assert!(!format!("{err} {err:?}").contains("canary"), "value leaked: {err}");
+    assert!(
+        !format!("{err} {err:?}").contains("canary"),
+        "value leaked: {err}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +183,9 @@ async fn fail_unreachable_redis_is_transient() {
         .await
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
-    let bad = RedisCaches::connect("redis://127.0.0.1:1", "bad prefix").await.unwrap_err();
+    let bad = RedisCaches::connect("redis://127.0.0.1:1", "bad prefix")
+        .await
+        .unwrap_err();
     assert!(matches!(bad, StoreError::Config { .. }), "{bad}");
 }
 
@@ -157,7 +197,10 @@ async fn bus_fan_out(publisher: &dyn EventBus, listener: &dyn EventBus) {
     publisher.publish(r#"{"halt":true}"#).await.unwrap();
     publisher.publish("second").await.unwrap();
     for sub in [&mut a, &mut b] {
-        assert_eq!(next(sub).await, BusEvent::Message(r#"{"halt":true}"#.into()));
+        assert_eq!(
+            next(sub).await,
+            BusEvent::Message(r#"{"halt":true}"#.into())
+        );
         assert_eq!(next(sub).await, BusEvent::Message("second".into()));
     }
 }
@@ -174,7 +217,9 @@ async fn bus_redis_reaches_other_replicas() {
     let Some(one) = testing::redis().await else {
         return;
     };
-    let two = RedisCaches::connect(&testing::redis_url(), one.prefix()).await.unwrap();
+    let two = RedisCaches::connect(&testing::redis_url(), one.prefix())
+        .await
+        .unwrap();
     bus_fan_out(&one.event_bus(), &two.event_bus()).await;
     // Another deployment (prefix) hears nothing.
     let Some(other) = testing::redis().await else {
@@ -199,7 +244,10 @@ async fn bus_redis_reconnects_and_reports_gap() {
     kill_pubsub_clients_of_db(&url, 13).await;
     assert_eq!(next(&mut sub).await, BusEvent::Gap);
     bus.publish("after reconnect").await.unwrap();
-    assert_eq!(next(&mut sub).await, BusEvent::Message("after reconnect".into()));
+    assert_eq!(
+        next(&mut sub).await,
+        BusEvent::Message("after reconnect".into())
+    );
 }
 
 async fn kill_pubsub_clients_of_db(url: &str, db: u32) {

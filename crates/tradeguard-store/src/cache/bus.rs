@@ -134,7 +134,10 @@ mod tests {
     async fn every_subscriber_gets_every_message_in_order() {
         let bus = MemoryEventBus::new(16);
         bus.publish("before anyone listens").await.unwrap();
-        let (mut a, mut b) = (bus.subscribe().await.unwrap(), bus.subscribe().await.unwrap());
+        let (mut a, mut b) = (
+            bus.subscribe().await.unwrap(),
+            bus.subscribe().await.unwrap(),
+        );
         for m in ["halt", "resume"] {
             bus.publish(m).await.unwrap();
         }

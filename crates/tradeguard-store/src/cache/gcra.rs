@@ -134,16 +134,32 @@ mod tests {
         let mut tat = None;
         for want_remaining in [2, 1, 0] {
             let (d, t) = decide(tat, 1_000, &q, 1);
-            assert_eq!(d, RateDecision::Allowed { remaining: want_remaining });
+            assert_eq!(
+                d,
+                RateDecision::Allowed {
+                    remaining: want_remaining
+                }
+            );
             tat = t;
         }
         let (d, t) = decide(tat, 1_000, &q, 1);
-        assert_eq!(d, RateDecision::Limited { retry_after: Duration::from_micros(100) });
+        assert_eq!(
+            d,
+            RateDecision::Limited {
+                retry_after: Duration::from_micros(100)
+            }
+        );
         assert_eq!(t, None);
-        assert!(decide(tat, 1_099, &q, 1).0 == RateDecision::Limited {
-            retry_after: Duration::from_micros(1)
-        });
-        assert_eq!(decide(tat, 1_100, &q, 1).0, RateDecision::Allowed { remaining: 0 });
+        assert!(
+            decide(tat, 1_099, &q, 1).0
+                == RateDecision::Limited {
+                    retry_after: Duration::from_micros(1)
+                }
+        );
+        assert_eq!(
+            decide(tat, 1_100, &q, 1).0,
+            RateDecision::Allowed { remaining: 0 }
+        );
     }
 
     #[test]

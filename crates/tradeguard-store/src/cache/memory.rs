@@ -160,12 +160,18 @@ mod tests {
         assert!(cache.check_and_insert("a", TTL).await.unwrap());
         assert!(cache.check_and_insert("b", TTL).await.unwrap());
         let err = cache.check_and_insert("c", TTL).await.unwrap_err();
-        assert!(matches!(err, StoreError::CacheFull { capacity: 2, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::CacheFull { capacity: 2, .. }),
+            "{err}"
+        );
         assert!(err.is_transient());
         // "a" is still remembered: a replay of it is still caught.
         assert!(!cache.check_and_insert("a", TTL).await.unwrap());
         tokio::time::advance(TTL).await;
-        assert!(cache.check_and_insert("c", TTL).await.unwrap(), "expired entries swept");
+        assert!(
+            cache.check_and_insert("c", TTL).await.unwrap(),
+            "expired entries swept"
+        );
     }
 
     #[tokio::test]
@@ -180,7 +186,11 @@ mod tests {
         ];
         for (i, (key, ttl)) in cases.into_iter().enumerate() {
             let err = cache.check_and_insert(key, ttl).await.unwrap_err();
-            assert!(matches!(err, StoreError::InvalidInput { .. }), "TC{} failed: {err}", i + 1);
+            assert!(
+                matches!(err, StoreError::InvalidInput { .. }),
+                "TC{} failed: {err}",
+                i + 1
+            );
         }
     }
 
@@ -191,8 +201,16 @@ mod tests {
         assert!(limiter.acquire("a", &quota, 1).await.unwrap().is_allowed());
         assert!(limiter.acquire("a", &quota, 1).await.unwrap().is_allowed());
         let limited = limiter.acquire("a", &quota, 1).await.unwrap();
-        assert_eq!(limited, RateDecision::Limited { retry_after: Duration::from_millis(500) });
-        assert!(limiter.acquire("b", &quota, 2).await.unwrap().is_allowed(), "keys independent");
+        assert_eq!(
+            limited,
+            RateDecision::Limited {
+                retry_after: Duration::from_millis(500)
+            }
+        );
+        assert!(
+            limiter.acquire("b", &quota, 2).await.unwrap().is_allowed(),
+            "keys independent"
+        );
         tokio::time::advance(Duration::from_millis(500)).await;
         assert!(limiter.acquire("a", &quota, 1).await.unwrap().is_allowed());
     }
