@@ -1,8 +1,8 @@
 //! The order ledger: every order is recorded under its client order id *before* it is sent,
 //! and moves through `new → sent → acknowledged | rejected | unknown → filled | cancelled`.
 //!
-//! - [`OrderLedger`]: the storage trait (in memory here: [`InMemoryLedger`]; durable in the
-//!   store crate). Transitions are checked by [`OrderState::can_become`], the same rule for
+//! - [`OrderLedger`]: the storage trait: [`InMemoryLedger`] for tests and dry runs,
+//!   [`SqlLedger`] durable in the gateway's database (SQLite or PostgreSQL). Transitions are checked by [`OrderState::can_become`], the same rule for
 //!   every implementation.
 //! - [`OrderPlacer`]: places orders through the ledger; an ambiguous failure leaves the order
 //!   `unknown`, resolved by querying the exchange by client id — never by sending it again.
@@ -12,6 +12,7 @@
 mod memory;
 mod placer;
 mod reconcile;
+mod sql;
 
 use std::fmt;
 
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use memory::InMemoryLedger;
 pub use placer::{OrderError, OrderPlacer, Placement, Resolution};
 pub use reconcile::ReconcileReport;
+pub use sql::SqlLedger;
 
 use crate::model::{
     AccountId, ClientOrderId, ExchangeId, ExchangeOrderId, Fill, OrderRequest, OrderStatus,

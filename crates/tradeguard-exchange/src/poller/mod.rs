@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::error::ExchangeError;
@@ -16,10 +16,13 @@ use crate::ledger::OrderPlacer;
 use crate::model::{AccountId, Balance, ExchangeId, Fill, Order, Symbol, TradeId, UnixMillis};
 
 mod memory;
+mod sql;
 
 pub use memory::MemoryPollStore;
+pub use sql::SqlPollStore;
 
-/// Where polled data goes (the gateway persists it; [`MemoryPollStore`] keeps it in memory).
+/// Where polled data goes: [`SqlPollStore`] persists it in the gateway's database,
+/// [`MemoryPollStore`] keeps it in memory.
 #[async_trait]
 pub trait PollStore: Send + Sync {
     /// The latest balances of an account.
@@ -49,7 +52,7 @@ pub trait PollStore: Send + Sync {
 }
 
 /// How an account's exchange answered the last poll.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connectivity {
     /// Not polled yet.
@@ -74,7 +77,7 @@ pub enum Connectivity {
 }
 
 /// One account's connectivity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectivityStatus {
     /// The exchange.
     pub exchange: ExchangeId,
