@@ -3,7 +3,7 @@
 
 use tradeguard_audit::bench::{BenchConfig, run};
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = BenchConfig::default();
     if let Some(n) = std::env::args().nth(1) {

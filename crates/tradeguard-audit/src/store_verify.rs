@@ -15,7 +15,7 @@ use crate::checkpoint::SignedCheckpoint;
 use crate::keys::LogKey;
 use crate::log::SCAN_CHUNK;
 use crate::merkle::{Hash, MemoryTree, NodeId, NodeSource};
-use crate::verify::{Finding, RecordedLeaves, Tail, VerifyReport, verify_log_recorded};
+use crate::verify::{Finding, ParsedEntries, RecordedLeaves, Tail, VerifyReport, verify_parsed};
 
 /// Verifies the log stored in `store`. The outer error means the store could not be read;
 /// the inner one is the first defect found in the log.
@@ -30,10 +30,9 @@ pub async fn verify_store(
         .into_iter()
         .map(|c| c.note)
         .collect();
-    let entry_refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
     let note_refs: Vec<&[u8]> = notes.iter().map(String::as_bytes).collect();
     let recorded = tail_leaves(store, &notes).await?;
-    let verified = verify_log_recorded(&entry_refs, &note_refs, keys, Tail::Allow, &recorded);
+    let verified = verify_parsed(entries, &note_refs, keys, Tail::Allow, &recorded);
     let (report, tree) = match verified {
         Ok(ok) => ok,
         Err(finding) => return Ok(Err(finding)),
@@ -76,14 +75,17 @@ async fn tail_leaves(store: &Store, notes: &[String]) -> Result<RecordedLeaves, 
     Ok(out)
 }
 
-async fn read_entries(store: &Store) -> Result<Vec<Vec<u8>>, AuditError> {
-    let mut out = Vec::new();
+/// Reads and parses every entry in seq order, a chunk at a time.
+async fn read_entries(store: &Store) -> Result<ParsedEntries, AuditError> {
+    let mut out = ParsedEntries::default();
     let mut next = 0;
     loop {
         let rows = store.audit_entries(next, SCAN_CHUNK).await?;
         let Some(last) = rows.last() else { break };
         next = last.seq + 1;
-        out.extend(rows.into_iter().map(|r| r.entry));
+        for row in &rows {
+            out.push(&row.entry);
+        }
     }
     Ok(out)
 }

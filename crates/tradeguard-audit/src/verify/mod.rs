@@ -92,8 +92,58 @@ pub fn verify_log_recorded(
     tail: Tail,
     recorded: &RecordedLeaves,
 ) -> Result<(VerifyReport, MemoryTree), Finding> {
+    let mut parsed = ParsedEntries::default();
+    for bytes in entries {
+        parsed.push(bytes);
+    }
+    verify_parsed(parsed, checkpoints, keys, tail, recorded)
+}
+
+/// Entry lines parsed as they are read, keeping 72 bytes per entry (a database streams its
+/// entries through this instead of holding them all), and the first malformed one.
+#[derive(Default)]
+pub(crate) struct ParsedEntries {
+    lines: Vec<Line>,
+    malformed: Option<Finding>,
+}
+
+impl ParsedEntries {
+    /// Parses the next line (nothing more after a malformed one).
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if self.malformed.is_some() {
+            return;
+        }
+        let i = self.lines.len() as u64;
+        match Entry::parse(bytes) {
+            Ok(e) => self.lines.push(Line {
+                seq: e.seq,
+                prev: e.prev,
+                leaf: leaf_hash(bytes),
+            }),
+            Err(reason) => {
+                self.malformed = Some(Finding::Malformed {
+                    seq: i,
+                    line: i,
+                    reason,
+                });
+            }
+        }
+    }
+}
+
+/// [`verify_log_recorded`] on entries already parsed.
+pub(crate) fn verify_parsed(
+    parsed: ParsedEntries,
+    checkpoints: &[&[u8]],
+    keys: &[LogKey],
+    tail: Tail,
+    recorded: &RecordedLeaves,
+) -> Result<(VerifyReport, MemoryTree), Finding> {
     let cps = check_checkpoints(checkpoints, keys)?;
-    let lines = parse_lines(entries)?;
+    if let Some(finding) = parsed.malformed {
+        return Err(finding);
+    }
+    let lines = parsed.lines;
     let last = cps
         .last()
         .map(|c| (c.checkpoint().size(), *c.checkpoint().root()));
@@ -145,25 +195,6 @@ fn check_checkpoints(raw: &[&[u8]], keys: &[LogKey]) -> Result<Vec<VerifiedCheck
         out.push(cp);
     }
     Ok(out)
-}
-
-fn parse_lines(entries: &[&[u8]]) -> Result<Vec<Line>, Finding> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let e = Entry::parse(bytes).map_err(|reason| Finding::Malformed {
-                seq: i as u64,
-                line: i as u64,
-                reason,
-            })?;
-            Ok(Line {
-                seq: e.seq,
-                prev: e.prev,
-                leaf: leaf_hash(bytes),
-            })
-        })
-        .collect()
 }
 
 fn check_roots(tree: &MemoryTree, cps: &[VerifiedCheckpoint]) -> Result<(), Finding> {
