@@ -236,6 +236,7 @@ mod parser_props {
             let _ = parse_csv(&text);
             let _ = parse_csv(&csvish);
             let _ = check(&text);
+            let _ = tradeguard_risk::config::check_syntax(&text);
         }
     }
 }
