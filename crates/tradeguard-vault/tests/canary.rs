@@ -82,6 +82,9 @@ fn logs() -> &'static Logs {
     })
 }
 
+/// Checks the database: `(phase, needles, a string the database must hold)`.
+type ScanDb<'a> = dyn Fn(&str, &[Vec<u8>], &str) + 'a;
+
 /// What a run left to scan.
 struct Run {
     needles: Vec<Vec<u8>>,
@@ -92,7 +95,7 @@ struct Run {
 
 /// Plants the canary in `store`'s vault and takes it through import, use, rotation, error
 /// paths and removal; `scan_db(phase, needles, must_contain)` checks the database mid-way.
-async fn plant_and_exercise(store: &Store, scan_db: &dyn Fn(&str, &[Vec<u8>], &str)) -> Run {
+async fn plant_and_exercise(store: &Store, scan_db: &ScanDb<'_>) -> Run {
     logs();
     let random: [u8; 16] = tradeguard_crypto::random::array().unwrap();
     let canary = format!("CANARY{}", hex::encode(random));
