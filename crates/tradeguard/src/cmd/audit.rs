@@ -286,6 +286,23 @@ async fn proof(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `tradeguard bench audit`: [`tradeguard_audit::bench`] with `budget` per append measurement
+/// and a log of `entries` entries.
+pub fn bench(budget: std::time::Duration, entries: u64) -> anyhow::Result<serde_json::Value> {
+    let config = tradeguard_audit::bench::BenchConfig {
+        entries,
+        append_seconds: budget.as_secs_f64(),
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(tradeguard_audit::bench::run(&config))
+        .context("audit benchmark failed")
+}
+
 /// Opens the log's database without creating or migrating anything.
 async fn open(source: &Source) -> anyhow::Result<Store> {
     if let Some(url) = &source.db {

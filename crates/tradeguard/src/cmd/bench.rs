@@ -30,6 +30,15 @@ enum BenchArea {
     /// Signed exchange requests per second per exchange and key type (signing only, no
     /// network, one thread).
     Exchange,
+    /// The audit log on SQLite (WAL, synchronous=FULL) in a temporary directory: durable
+    /// appends per second (one caller, 64 concurrent callers with group commit, batches of
+    /// 100; `--seconds` each), inclusion- and consistency-proof time and full verification
+    /// time at `--entries` entries.
+    Audit {
+        /// Size of the large log.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+    },
     /// Sealed intents sealed and opened per second (one core), beside raw aws-lc-rs X25519.
     Intents {
         /// Also run the Python peer (pyhpke) with this interpreter, in the same run.
@@ -48,6 +57,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::Crypto => crypto(budget)?,
         BenchArea::Risk => crate::cmd::risk::bench_risk(budget)?,
         BenchArea::Exchange => tradeguard_exchange::bench::signing_rates_for(budget),
+        BenchArea::Audit { entries } => crate::cmd::audit::bench(budget, entries)?,
         BenchArea::Intents {
             peer_python,
             peer_script,
