@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
         if let serde_json::Value::String(s) = value {
             // Short values (and exchange names, which are echoed nowhere either) could match by
             // chance; only long ones prove a leak.
-            assert!(s.len() < 12 || !message.contains(s.as_str()), "value of `{key}` leaked");
+            assert!(
+                s.len() < 12 || !message.contains(s.as_str()),
+                "value of `{key}` leaked"
+            );
         }
     }
 });

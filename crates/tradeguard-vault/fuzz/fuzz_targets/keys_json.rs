@@ -12,5 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(keys) = GatewayPublicKeys::from_json(text) else {
         return;
     };
-    assert_eq!(GatewayPublicKeys::from_json(&keys.to_json()).ok(), Some(keys));
+    assert_eq!(
+        GatewayPublicKeys::from_json(&keys.to_json()).ok(),
+        Some(keys)
+    );
 });
