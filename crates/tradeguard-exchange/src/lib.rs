@@ -12,8 +12,10 @@
 //! - [`ConnectorHub`]: builds connectors that share rate budgets ([`ratelimit`]), circuit
 //!   breakers ([`breaker`]) and Kraken nonces; retries ([`retry`]) only for safe requests.
 //! - [`ledger`]: orders recorded before sending, never re-sent blind, unknown outcomes resolved
-//!   by client id, start-up reconciliation. [`permissions`]: refuse keys that can withdraw.
-//! - [`poller`]: periodic sync of balances, open orders and fills, with connectivity status.
+//!   by client id, start-up reconciliation; durable in the gateway's database
+//!   ([`ledger::SqlLedger`]). [`permissions`]: refuse keys that can withdraw.
+//! - [`poller`]: periodic sync of balances, open orders and fills, with connectivity status
+//!   ([`poller::SqlPollStore`] keeps them across restarts).
 //! - [`clock`]: injectable time; [`bench`]: signing throughput.
 //!
 //! ```

@@ -36,7 +36,9 @@
 //! ```
 //!
 //! Time comes from [`SimConfig::clock`]: a [`ManualClock`] makes stale-timestamp, JWT-expiry
-//! and rate-limit tests deterministic.
+//! and rate-limit tests deterministic. [`VenueHandle::rate_stats`] reports what each venue's
+//! rate limiter decided (Binance weight per minute, 429s, 418 bans), so a client's pacing is
+//! measured on the server side.
 //!
 //! # Standalone and with ccxt
 //!
