@@ -88,6 +88,16 @@ impl AuditEvent {
         Ok(self)
     }
 
+    /// Adds a sensitive field from a value already held as a secret.
+    pub fn sensitive_secret(
+        mut self,
+        name: &str,
+        value: &SecretString,
+    ) -> Result<Self, AuditError> {
+        self.insert(name, FieldValue::Sensitive(value.clone()))?;
+        Ok(self)
+    }
+
     fn insert(&mut self, name: &str, value: FieldValue) -> Result<(), AuditError> {
         if !valid_name(name, 64, "_") {
             return Err(AuditError::InvalidEvent(

@@ -8,7 +8,9 @@
 //!
 //! - [`merkle`]: the tree, proofs and their verification (pure).
 //! - [`note`], [`checkpoint`]: C2SP signed notes and tlog checkpoints.
-//! - [`event`], [`entry`]: what is recorded and how it is written.
+//! - [`events`]: the catalogue of what the system records (authentication, sessions,
+//!   credentials, orders, halts and resumes, approvals, configuration, threat responses).
+//! - [`event`], [`entry`]: how an event becomes an entry (sensitive values HMAC-ed).
 //! - [`keys`]: the log's signer and the keys auditors trust.
 //! - [`verify`], [`export`]: offline verification of a whole log, naming the first entry
 //!   changed, removed, inserted or reordered.
@@ -41,6 +43,7 @@ pub mod clock;
 pub mod entry;
 mod error;
 pub mod event;
+pub mod events;
 pub mod export;
 pub mod keys;
 pub mod log;
