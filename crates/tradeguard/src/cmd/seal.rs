@@ -98,7 +98,9 @@ fn read_stdin() -> anyhow::Result<SecretBytes> {
     read.map_err(|e| Invalid(format!("cannot read the credential from stdin ({e})")))?;
     if doc.is_empty() {
         return Err(Invalid(
-            "no credential on stdin; pipe the credential JSON in (see DESIGN.md for its fields)"
+            "no credential on stdin; pipe in JSON with exchange (binance, coinbase, \
+             coinbaseexchange, kraken), api_key, api_secret, passphrase (coinbaseexchange only) \
+             and label"
                 .into(),
         )
         .into());
