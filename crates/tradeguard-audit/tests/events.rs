@@ -75,7 +75,7 @@ fn samples() -> Vec<Event> {
         Event::VaultInitialized { kek_version: 1 },
         Event::CredentialImported {
             credential: "binance-main".into(),
-            exchange: "binance".into(),
+            exchange: Some("binance".into()),
             api_key: Some(secret("apikey")),
             by: Some("alice".into()),
         },

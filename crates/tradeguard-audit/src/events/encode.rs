@@ -156,7 +156,7 @@ pub(super) fn encode(event: &Event) -> Result<AuditEvent, AuditError> {
             by,
         } => f
             .text("credential", credential)?
-            .text("exchange", exchange)?
+            .opt_text("exchange", exchange.as_deref())?
             .opt_secret("api_key", api_key.as_ref())?
             .opt_text("by", by.as_deref())?,
         Event::CredentialUsed {

@@ -127,8 +127,8 @@ pub enum Event {
     CredentialImported {
         /// The credential's id in the vault.
         credential: String,
-        /// Exchange.
-        exchange: String,
+        /// Exchange, if the reporter knows it (the vault's own events do not carry it).
+        exchange: Option<String>,
         /// The exchange's API key id (HMAC-ed).
         api_key: Option<SecretString>,
         /// Who imported it.
