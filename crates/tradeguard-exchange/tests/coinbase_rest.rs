@@ -321,3 +321,30 @@ async fn coinbase_cancel_of_a_closed_order_is_unknown_order() {
         .unwrap_err();
     assert_eq!(err.reject_kind(), Some(RejectKind::UnknownOrder), "{err}");
 }
+
+/// Coinbase has no lookup by client id: an order this client placed is found with one request
+/// by its exchange id (`order_ids`), not by scanning the order history.
+#[tokio::test]
+async fn coinbase_lookup_of_an_order_it_placed_is_one_request() {
+    let srv = Capture::start(|req, _| {
+        if req.method == "POST" {
+            return Stub::json(200, &format!(r#"{{"success":true,"success_response":{{"order_id":"o-7","product_id":"BTC-USD","side":"BUY","client_order_id":"{CID}"}}}}"#));
+        }
+        Stub::json(200, &format!(r#"{{"orders":[{{"order_id":"o-7","product_id":"BTC-USD","side":"BUY","client_order_id":"{CID}","status":"FILLED","order_configuration":{{"market_market_ioc":{{"base_size":"1"}}}},"filled_size":"1","average_filled_price":"100"}}],"has_next":false,"cursor":""}}"#))
+    })
+    .await;
+    let c = cb_client(&srv);
+    c.place_order(&order()).await.unwrap();
+    let o = c
+        .order_by_client_id(
+            &Symbol::parse("BTC/USD").unwrap(),
+            &ClientOrderId::parse(CID).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.exchange_order_id.as_str(), "o-7");
+    let reqs = srv.requests();
+    assert_eq!(reqs.len(), 2, "the order, then one lookup");
+    assert_eq!(reqs[1].query.as_deref(), Some("order_ids=o-7&limit=100"));
+}

@@ -113,3 +113,32 @@ async fn breaker_opens_after_repeated_failures_and_probes_after_cooldown() {
     assert!(other.server_time().await.is_ok(), "and closes the circuit");
     assert_eq!(srv.count(), 7);
 }
+
+/// Regression (chaos test): an order waits for rate budget *before* it is signed, so "not found
+/// by client id" proves it was never placed only after that wait plus the signature's validity.
+/// With the validity alone, the poller marked orders still waiting for budget as never placed.
+#[test]
+fn order_validity_covers_the_wait_for_rate_budget() {
+    let (_clock, hub) = hub();
+    let base = url::Url::parse("http://127.0.0.1:9").unwrap();
+    let secrets = Arc::new(InMemorySecretSource::from_parts("k", "c2VjcmV0", None));
+    // (exchange, the signature's own validity)
+    let cases = [
+        (ExchangeId::Binance, Duration::from_secs(5)),
+        (ExchangeId::Coinbase, Duration::from_secs(120)),
+        (ExchangeId::CoinbaseExchange, Duration::from_secs(30)),
+        (ExchangeId::Kraken, Duration::from_secs(15)),
+    ];
+    for (i, (exchange, signature)) in cases.into_iter().enumerate() {
+        let mut cfg = config(exchange, &base);
+        cfg.max_rate_wait = Duration::from_secs(45);
+        let Ok(ex) = hub.connect(&cfg, secrets.clone()) else {
+            panic!("TC{i} failed: cannot build {exchange}");
+        };
+        assert!(
+            ex.order_validity() >= cfg.max_rate_wait + signature,
+            "TC{i} failed: {exchange}: {:?}",
+            ex.order_validity()
+        );
+    }
+}
