@@ -237,6 +237,29 @@ fn seal_import_list_remove_round_trip() {
     let pass_file = tmp.path().join("pass");
     std::fs::write(&pass_file, format!("{PASSPHRASE}\n")).unwrap();
     let id = rows[0]["id"].as_str().unwrap();
+    let pass = pass_file.to_str().unwrap();
+    let rotate = [
+        "credentials",
+        "--data-dir",
+        d,
+        "rotate-kek",
+        "--passphrase-file",
+        pass,
+    ];
+    let rotated = tg(&rotate, &[], None);
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
+    assert!(
+        rotated.stdout.contains("1 -> 2, 2 data key(s)"),
+        "{}",
+        rotated.stdout
+    );
+    let after = tg(
+        &["credentials", "--data-dir", d, "list", "--json"],
+        &[],
+        None,
+    );
+    let after: Vec<serde_json::Value> = serde_json::from_str(&after.stdout).unwrap();
+    assert!(after.iter().all(|r| r["kek_version"] == 2), "{after:?}");
     let args = [
         "credentials",
         "--data-dir",
@@ -294,6 +317,7 @@ fn seal_import_list_remove_round_trip() {
         "vault.initialized",
         "vault.credential_imported",
         "vault.credential_imported",
+        "vault.kek_rotated",
         "vault.credential_removed",
     ];
     assert_eq!(kinds, want);

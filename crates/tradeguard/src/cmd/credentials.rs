@@ -46,6 +46,12 @@ enum CredentialsCommand {
         #[command(flatten)]
         passphrase: datadir::PassphraseArg,
     },
+    /// Rotate the key-encryption key now: a new KEK, every data key re-wrapped, the old KEK
+    /// destroyed, in one transaction (`serve` also rotates on `security.key_rotation_interval`).
+    RotateKek {
+        #[command(flatten)]
+        passphrase: datadir::PassphraseArg,
+    },
 }
 
 /// Runs `tradeguard credentials`.
@@ -60,6 +66,7 @@ pub fn run(args: CredentialsArgs) -> anyhow::Result<ExitCode> {
             } => import(&dir, &envelope, &profile, &passphrase).await,
             CredentialsCommand::List { json } => list(&dir, json).await,
             CredentialsCommand::Remove { id, passphrase } => remove(&dir, &id, &passphrase).await,
+            CredentialsCommand::RotateKek { passphrase } => rotate_kek(&dir, &passphrase).await,
         }
     })?)
 }
@@ -144,6 +151,20 @@ fn meta_json(m: &CredentialMeta) -> serde_json::Value {
         "created_ms": m.created_ms,
         "kek_version": m.kek_version,
     })
+}
+
+async fn rotate_kek(
+    dir: &std::path::Path,
+    passphrase: &datadir::PassphraseArg,
+) -> anyhow::Result<()> {
+    let (vault, log) = datadir::unlock(dir, passphrase).await?;
+    let report = vault.rotate_kek().await?;
+    log.checkpoint().await?;
+    println!(
+        "key-encryption key rotated: version {} -> {}, {} data key(s) re-wrapped",
+        report.from, report.to, report.rewrapped
+    );
+    Ok(())
 }
 
 async fn remove(
