@@ -471,7 +471,10 @@ async fn ten_thousand_orders_with_ten_percent_faults_no_duplicates_no_lost_fills
         "fills in the ledger the exchange does not have"
     );
     // Reads draw only the before-processing faults (half of the 10%): at least 5% overall.
-    assert!(faulted as f64 >= 0.04 * requests as f64, "too few faults injected");
+    assert!(
+        faulted as f64 >= 0.04 * requests as f64,
+        "too few faults injected"
+    );
     sim.shutdown().await;
 }
 
