@@ -9,14 +9,15 @@
 //! checkpoints and says so on stderr: that catches edits that did not also replace the key,
 //! while a key from an independent copy catches those too. An export always needs `--key`.
 //!
-//! Exit codes: 0 ok; 1 the log could not be read; 2 invalid input, including a log that fails
-//! verification (one line on stderr says which entry or checkpoint and why).
+//! Exit codes: 0 ok; 1 the log could not be read; 2 invalid input (no data dir there, a bad
+//! key, a proof beyond the log), including a log that fails verification (one line on stderr
+//! says which entry or checkpoint and why).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use tradeguard_audit::export::verify_export;
 use tradeguard_audit::keys::LogKey;
@@ -28,8 +29,7 @@ use tradeguard_audit::store_verify::verify_store;
 use tradeguard_audit::verify::{Finding, VerifyReport};
 use tradeguard_store::Store;
 
-/// The SQLite file inside a data dir.
-const DB_FILE: &str = "tradeguard.db";
+use super::datadir::{DB_FILE, Invalid};
 
 /// Arguments of `tradeguard audit`.
 #[derive(Args)]
@@ -112,7 +112,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(dispatch(args.command))
+    match runtime.block_on(dispatch(args.command)) {
+        Err(e) if e.downcast_ref::<Invalid>().is_some() => Ok(invalid(&format!("{e:#}"))),
+        other => other,
+    }
 }
 
 async fn dispatch(command: AuditCommand) -> anyhow::Result<ExitCode> {
@@ -312,10 +315,11 @@ async fn open(source: &Source) -> anyhow::Result<Store> {
     }
     let path = source.data_dir.join(DB_FILE);
     if !path.is_file() {
-        bail!(
+        return Err(Invalid(format!(
             "{} not found; pass --data-dir DIR (the directory `tradeguard init` created) or --db URL",
             path.display()
-        );
+        ))
+        .into());
     }
     Store::open_sqlite(&path)
         .await
