@@ -12,6 +12,8 @@
 //! - [`venue`]: the exchange side behind traits (risk gate, order router, canceller, alerts);
 //!   [`audit`]: the fail-closed audit interface.
 //! - [`venue_exchange`]: the halt's cancel-everything over `tradeguard-exchange` connectors.
+//! - [`input`]: the parsers of untrusted input (body limit, JSON bodies, bearer tokens),
+//!   fuzzed in `fuzz/` with the body types [`api`] re-exports.
 //! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
 //! - [`client`]: signing requests the way the gateway requires (tests, bench, CLI);
 //!   [`bench`](mod@bench): the `tradeguard bench gateway` figures.
@@ -37,6 +39,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod input;
 pub mod keys;
 pub mod principal;
 pub mod problem;

@@ -65,7 +65,33 @@ pub async fn add_principal(
     auth: Authenticated<Principal, NewPrincipal>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let b = auth.body;
-    let kind = b.kind.as_deref().unwrap_or("ed25519");
+    let kind = check_new_principal(&b)?;
+    let payload = quorum::add_principal_payload(&b.keyid, kind, b.scopes, &b.label);
+    let p = quorum::propose(
+        &state,
+        QuorumAction::PrincipalChange,
+        payload,
+        &auth.principal,
+        &auth.evidence,
+    )
+    .await?;
+    Ok(answer(p))
+}
+
+/// Checks a principal to add before a proposal is opened (so a bad one never collects
+/// approvals): a shape error is a 400, a `keyid` that does not fit its `kind` a 422. Returns
+/// the kind.
+pub fn check_new_principal(b: &NewPrincipal) -> Result<&'static str> {
+    let kind = match b.kind.as_deref() {
+        None | Some("ed25519") => "ed25519",
+        Some("hmac-sha256") => "hmac-sha256",
+        Some(_) => {
+            return Err(GatewayError::invalid(
+                "kind",
+                "must be ed25519 or hmac-sha256",
+            ));
+        }
+    };
     if b.keyid.is_empty() || b.keyid.chars().count() > MAX_KEYID_CHARS {
         return Err(GatewayError::invalid(
             "keyid",
@@ -78,34 +104,17 @@ pub async fn add_principal(
             "must be at most 200 characters",
         ));
     }
-    // Validate now, so a bad proposal never collects approvals. The shape was checked
-    // above; what is refused here is the meaning (422).
     let checked = match kind {
         "ed25519" => crate::principal::PrincipalRecord::ed25519(&b.keyid, b.scopes, &b.label),
-        "hmac-sha256" => crate::principal::PrincipalRecord::hmac(&b.keyid, b.scopes, &b.label),
-        _ => {
-            return Err(GatewayError::invalid(
-                "kind",
-                "must be ed25519 or hmac-sha256",
-            ));
-        }
+        _ => crate::principal::PrincipalRecord::hmac(&b.keyid, b.scopes, &b.label),
     };
-    checked.map_err(|e| match e {
+    checked.map(drop).map_err(|e| match e {
         GatewayError::InvalidRequest { field, reason } => {
             GatewayError::unprocessable(field, reason)
         }
         other => other,
     })?;
-    let payload = quorum::add_principal_payload(&b.keyid, kind, b.scopes, &b.label);
-    let p = quorum::propose(
-        &state,
-        QuorumAction::PrincipalChange,
-        payload,
-        &auth.principal,
-        &auth.evidence,
-    )
-    .await?;
-    Ok(answer(p))
+    Ok(kind)
 }
 
 /// `DELETE /v1/principals/{keyid}`: proposes revoking a principal.
@@ -208,14 +217,7 @@ pub async fn import_credential(
     State(state): State<AppState>,
     auth: Authenticated<Principal, Value>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let _shape: EnvelopeShape = serde_json::from_value(auth.body.clone()).map_err(|_| {
-        GatewayError::invalid(
-            "envelope",
-            "must be {v:1, kem, kdf, aead, enc, ct} with the documented names and base64url strings",
-        )
-    })?;
-    tradeguard_crypto::envelope::Envelope::from_json(&auth.body.to_string())
-        .map_err(|e| GatewayError::unprocessable("envelope", e.to_string()))?;
+    check_envelope(&auth.body)?;
     let payload = json!({"envelope": auth.body});
     let p = quorum::propose(
         &state,
@@ -226,6 +228,20 @@ pub async fn import_credential(
     )
     .await?;
     Ok(answer(p))
+}
+
+/// Checks a sealed credential without opening it: the documented shape (else 400), then that
+/// the envelope decodes (else 422).
+pub fn check_envelope(body: &Value) -> Result<()> {
+    let _shape: EnvelopeShape = serde_json::from_value(body.clone()).map_err(|_| {
+        GatewayError::invalid(
+            "envelope",
+            "must be {v:1, kem, kdf, aead, enc, ct} with the documented names and base64url strings",
+        )
+    })?;
+    tradeguard_crypto::envelope::Envelope::from_json(&body.to_string())
+        .map_err(|e| GatewayError::unprocessable("envelope", e.to_string()))?;
+    Ok(())
 }
 
 /// The documented shape of a sealed credential (checked before the envelope is decoded, so

@@ -15,7 +15,10 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-pub use halt::HaltReport;
+pub use admin::{ApprovalRequest, NewPrincipal, check_envelope, check_new_principal};
+pub use halt::{HaltReport, HaltRequest};
+pub use orders::{DECIMAL_PATTERN, OrderRequest, is_strict_decimal, to_order};
+pub use session::SessionRequest;
 pub use session::spawn_cleanup as spawn_session_cleanup;
 
 use crate::auth::Need;

@@ -93,7 +93,7 @@ fn field<T: Clone>(v: &Option<T>, name: &str) -> Result<T> {
 
 /// Builds the order: a field of the wrong shape is a 400, a combination the risk types
 /// refuse (same base and quote, a price on a market order, a zero quantity) a 422.
-fn to_order(r: &OrderRequest) -> Result<Order> {
+pub fn to_order(r: &OrderRequest) -> Result<Order> {
     fn invalid(f: &'static str) -> impl Fn(tradeguard_risk::RiskError) -> GatewayError {
         move |e| GatewayError::invalid(f, e.to_string())
     }

@@ -57,9 +57,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Authenticated<Princip
     async fn from_request(req: Request, state: &AppState) -> Result<Self> {
         let (parts, body) = req.into_parts();
         let limit = state.config.max_body_bytes;
-        let bytes = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|_| GatewayError::BodyTooLarge { limit })?;
+        let bytes = crate::input::read_limited(body, limit).await?;
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -75,50 +73,15 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Authenticated<Princip
                 scope: need.scope(),
             });
         }
-        let body = parse_body(&parts, &bytes)?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let body = crate::input::parse_json_body(content_type, &bytes)?;
         Ok(Self {
             principal,
             body,
             evidence,
         })
     }
-}
-
-fn parse_body<T: DeserializeOwned>(parts: &axum::http::request::Parts, bytes: &[u8]) -> Result<T> {
-    if bytes.is_empty() {
-        return serde_json::from_slice(b"null")
-            .map_err(|_| GatewayError::invalid("body", "a JSON body is required"));
-    }
-    let json = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim() == "application/json")
-        });
-    if !json {
-        return Err(GatewayError::invalid(
-            "content-type",
-            "must be application/json",
-        ));
-    }
-    // serde reads a struct from a JSON array too; the API documents objects only.
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') | Some(b'n') => {}
-        _ => return Err(GatewayError::invalid("body", "must be a JSON object")),
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        // serde_json messages can quote input; report only the position and category.
-        GatewayError::invalid(
-            "body",
-            format!(
-                "is not the expected JSON ({:?} at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })
 }

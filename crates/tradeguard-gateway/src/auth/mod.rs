@@ -272,10 +272,7 @@ async fn session(
     now_ms: i64,
 ) -> std::result::Result<Principal, Failure> {
     let value = header_str(parts, header::AUTHORIZATION.as_str())?.unwrap_or("");
-    let Some(token) = value
-        .strip_prefix("Bearer ")
-        .filter(|t| t.starts_with(SESSION_PREFIX))
-    else {
+    let Some(token) = crate::input::parse_bearer(value) else {
         return Err(fail(
             AuthCheck::Session,
             "Authorization must be `Bearer tgs_...`",

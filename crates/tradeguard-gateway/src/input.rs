@@ -1,0 +1,131 @@
+//! Parsers of untrusted request input, without I/O: the body size limit, JSON bodies and the
+//! bearer token. The handlers' own body types and checks live beside them (re-exported from
+//! [`crate::api`]); `fuzz/` drives all of them.
+
+use axum::body::{Body, Bytes};
+use serde::de::DeserializeOwned;
+
+use crate::auth::SESSION_PREFIX;
+use crate::error::{GatewayError, Result};
+
+/// Length of a session token: the prefix and 32 random bytes in unpadded base64url.
+pub const SESSION_TOKEN_LEN: usize = SESSION_PREFIX.len() + 43;
+
+/// Reads the whole body, refusing one longer than `limit` bytes with
+/// [`GatewayError::BodyTooLarge`].
+pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| GatewayError::BodyTooLarge { limit })
+}
+
+/// True when the media type (parameters ignored, case-insensitive) is `application/json`.
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Parses a JSON request body: an empty body reads as `null` (accepted only by bodies that are
+/// optional), any other body must be `application/json` holding an object (or `null`); serde
+/// alone would also read a struct from an array. Errors name the position, never the input.
+pub fn parse_json_body<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> Result<T> {
+    if bytes.is_empty() {
+        return serde_json::from_slice(b"null")
+            .map_err(|_| GatewayError::invalid("body", "a JSON body is required"));
+    }
+    if !is_json(content_type) {
+        return Err(GatewayError::invalid(
+            "content-type",
+            "must be application/json",
+        ));
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | Some(b'n') => {}
+        _ => return Err(GatewayError::invalid("body", "must be a JSON object")),
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        GatewayError::invalid(
+            "body",
+            format!(
+                "is not the expected JSON ({:?} at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// The session token of an `Authorization` value: scheme `Bearer` (case-insensitive, RFC 9110
+/// §11.1), one space, then `tgs_` and 43 base64url characters. Anything else is `None`, so a
+/// malformed token never reaches the session store.
+pub fn parse_bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let well_formed = scheme.eq_ignore_ascii_case("bearer")
+        && token.len() == SESSION_TOKEN_LEN
+        && token.starts_with(SESSION_PREFIX)
+        && token[SESSION_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    well_formed.then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let token = format!("tgs_{}", "A".repeat(43));
+        let cases = [
+            (format!("Bearer {token}"), true),
+            (format!("bearer {token}"), true),
+            (format!("BEARER {token}"), true),
+            (format!("Bearer  {token}"), false),
+            (format!("Bearer {token} "), false),
+            (format!("Basic {token}"), false),
+            (format!("Bearer {}", &token[..46]), false),
+            (format!("Bearer tgs_{}", "+".repeat(43)), false),
+            (format!("Bearer tgx_{}", "A".repeat(43)), false),
+            ("Bearer".to_owned(), false),
+            (String::new(), false),
+        ];
+        for (i, (value, ok)) in cases.iter().enumerate() {
+            assert_eq!(parse_bearer(value).is_some(), *ok, "TC{} failed", i + 1);
+        }
+        assert_eq!(
+            parse_bearer(&format!("Bearer {token}")),
+            Some(token.as_str())
+        );
+    }
+
+    #[test]
+    fn json_bodies() {
+        #[derive(serde::Deserialize, Debug)]
+        struct B {
+            #[allow(dead_code)]
+            a: Option<u8>,
+        }
+        let json = Some("application/json; charset=utf-8");
+        let cases: [(Option<&str>, &[u8], bool); 8] = [
+            (json, b"{\"a\":1}", true),
+            (json, b" \n{}", true),
+            (Some("Application/JSON"), b"{}", true),
+            (json, b"[1]", false),
+            (json, b"\"x\"", false),
+            (Some("text/plain"), b"{}", false),
+            (None, b"{}", false),
+            (json, b"{\"a\":1} x", false),
+        ];
+        for (i, (ct, body, ok)) in cases.iter().enumerate() {
+            let r = parse_json_body::<B>(*ct, body);
+            assert_eq!(r.is_ok(), *ok, "TC{} failed: {r:?}", i + 1);
+        }
+        assert!(
+            parse_json_body::<Option<B>>(None, b"").is_ok(),
+            "empty is null"
+        );
+        assert!(parse_json_body::<B>(None, b"").is_err(), "a required body");
+    }
+}
