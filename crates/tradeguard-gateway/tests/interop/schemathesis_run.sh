@@ -15,8 +15,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-python=target/interop-venv/bin/python
-server=target/debug/examples/schema_server
+python="$PWD/target/interop-venv/bin/python"
+server="$PWD/target/debug/examples/schema_server"
 max_examples=30
 seed=20261130
 while [ $# -gt 0 ]; do
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument $1; see the header of $0" >&2; exit 2 ;;
     esac
 done
+python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"
 schemathesis="$(dirname "$python")/schemathesis"
 for f in "$python" "$schemathesis" "$server"; do
     [ -x "$f" ] || { echo "$f is missing; see the header of $0" >&2; exit 2; }
@@ -55,10 +56,11 @@ url="$(cat "$dir/url")"
 echo "schema server: $(cat "$dir/server.out")"
 
 status=0
-TRADEGUARD_SCHEMA_KEY="$dir/controller.key" SCHEMATHESIS_HOOKS="$here/schemathesis_hooks.py" \
+# From the temp dir: schemathesis keeps replay data in ./.schemathesis.
+(cd "$dir" && TRADEGUARD_SCHEMA_KEY="$dir/controller.key" SCHEMATHESIS_HOOKS="$here/schemathesis_hooks.py" \
     timeout 600 "$schemathesis" --config-file "$here/schemathesis.toml" run "$url/v1/openapi.json" \
     --checks all --max-examples "$max_examples" --seed "$seed" --workers 2 \
-    --request-timeout 10 --generation-database none --no-color || status=$?
+    --request-timeout 10 --generation-database none --no-color) || status=$?
 
 if ! kill -0 "$pid" 2>/dev/null; then
     echo "FAILED: the schema server died during the run" >&2
