@@ -14,6 +14,8 @@
 //! - [`venue_exchange`]: the halt's cancel-everything over `tradeguard-exchange` connectors.
 //! - [`input`]: the parsers of untrusted input (body limit, JSON bodies, bearer tokens),
 //!   fuzzed in `fuzz/` with the body types [`api`] re-exports.
+//! - [`intents`]: sealed per-trade intents (`POST /v1/intents`): open, check, answer with
+//!   one fixed-size sealed answer, then execute, drop (dummies) or audit (refusals).
 //! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
 //! - [`client`]: signing requests the way the gateway requires (tests, bench, CLI);
 //!   [`bench`](mod@bench): the `tradeguard bench gateway` figures.
@@ -40,6 +42,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod intents;
 pub mod keys;
 pub mod principal;
 pub mod problem;

@@ -71,6 +71,8 @@ pub struct Inner {
     /// HALTED, so every placement already past its state check has finished before the
     /// halt cancels open orders.
     pub order_gate: tokio::sync::RwLock<()>,
+    /// The sealed-intent intake (`POST /v1/intents`), when configured.
+    pub intents: Option<Arc<crate::intents::IntentIntake>>,
 }
 
 impl Deref for AppState {
@@ -99,6 +101,7 @@ pub struct GatewayBuilder {
     router: Arc<dyn OrderRouter>,
     canceller: Arc<dyn OrderCanceller>,
     alerts: Option<Arc<dyn AlertSink>>,
+    intents: Option<Arc<crate::intents::IntentIntake>>,
     executors: std::collections::BTreeMap<
         crate::config::QuorumAction,
         Arc<dyn crate::quorum::ProposalExecutor>,
@@ -122,6 +125,7 @@ impl GatewayBuilder {
             router: Arc::new(Unwired),
             canceller: Arc::new(Unwired),
             alerts: None,
+            intents: None,
             executors: std::collections::BTreeMap::new(),
         }
     }
@@ -186,6 +190,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// Enables sealed intents (`POST /v1/intents`).
+    pub fn intents(mut self, intake: Arc<crate::intents::IntentIntake>) -> Self {
+        self.intents = Some(intake);
+        self
+    }
+
     /// Validates the configuration, loads principals, trading state and lockouts, and starts
     /// following the event bus.
     pub async fn build(self) -> Result<AppState> {
@@ -224,6 +234,7 @@ impl GatewayBuilder {
             alerts,
             executors: self.executors,
             order_gate: tokio::sync::RwLock::new(()),
+            intents: self.intents,
         }));
         crate::api::spawn_session_cleanup(state.clone(), SESSION_CLEANUP_EVERY);
         Ok(state)

@@ -17,6 +17,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use admin::{ApprovalRequest, NewPrincipal, check_envelope, check_new_principal};
 pub use halt::{HaltReport, HaltRequest};
+pub(crate) use orders::place as place_order;
 pub use orders::{DECIMAL_PATTERN, OrderRequest, is_strict_decimal, to_order};
 pub use session::SessionRequest;
 pub use session::spawn_cleanup as spawn_session_cleanup;
@@ -169,6 +170,7 @@ pub fn router(state: AppState) -> Router {
                 admin::approve,
             )),
         )
+        .route("/v1/intents", axum::routing::post(crate::intents::post))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
