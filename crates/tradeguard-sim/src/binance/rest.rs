@@ -25,6 +25,7 @@ enum Ep {
     Ping,
     Time,
     ExchangeInfo,
+    TickerPrice,
     Account,
     NewOrder,
     TestOrder,
@@ -43,6 +44,7 @@ fn route(method: &str, path: &str) -> Option<Ep> {
         ("GET", "/api/v3/ping") => Ep::Ping,
         ("GET", "/api/v3/time") => Ep::Time,
         ("GET", "/api/v3/exchangeInfo") => Ep::ExchangeInfo,
+        ("GET", "/api/v3/ticker/price") => Ep::TickerPrice,
         ("GET", "/api/v3/account") => Ep::Account,
         ("POST", "/api/v3/order") => Ep::NewOrder,
         ("POST", "/api/v3/order/test") => Ep::TestOrder,
@@ -67,6 +69,8 @@ fn weight(ep: Ep, pairs: &Pairs) -> u32 {
         Ep::Ping | Ep::Time | Ep::ApiRestrictions | Ep::MarginPairs => 1,
         Ep::NewOrder | Ep::CancelOrder => 0,
         Ep::TestOrder => 1,
+        Ep::TickerPrice if param(pairs, "symbol").is_some() => 2,
+        Ep::TickerPrice => 4,
         Ep::ExchangeInfo | Ep::Account | Ep::AllOrders => 20,
         Ep::QueryOrder => 4,
         Ep::OpenOrders if param(pairs, "symbol").is_some() => 6,
@@ -79,7 +83,7 @@ fn weight(ep: Ep, pairs: &Pairs) -> u32 {
 
 fn need(ep: Ep) -> Option<Need> {
     match ep {
-        Ep::Ping | Ep::Time | Ep::ExchangeInfo => None,
+        Ep::Ping | Ep::Time | Ep::ExchangeInfo | Ep::TickerPrice => None,
         Ep::NewOrder | Ep::TestOrder | Ep::CancelOrder => Some(Need::Trade),
         Ep::ApiRestrictions => Some(Need::AnyKey),
         _ => Some(Need::Read),
@@ -181,6 +185,9 @@ fn run(st: &BinanceState, req: &Req, ep: Ep, pairs: &Pairs, fault: Option<Fault>
         Some(n) => Some(sign::verify(&st.core, req, pairs, n)?),
     };
     let Some(signed) = signed else {
+        if ep == Ep::TickerPrice {
+            return Ok((ticker_price(st, pairs)?, vec![]));
+        }
         return Ok((public(st, ep, now), vec![]));
     };
     let plain = |v: Value| Ok((v, vec![]));
@@ -198,7 +205,31 @@ fn run(st: &BinanceState, req: &Req, ep: Ep, pairs: &Pairs, fault: Option<Fault>
         // The simulator trades spot only: no margin pairs.
         Ep::MarginPairs => plain(json!([])),
         Ep::Ping | Ep::Time | Ep::ExchangeInfo => plain(public(st, ep, now)),
+        Ep::TickerPrice => plain(ticker_price(st, pairs)?),
     }
+}
+
+/// `GET /api/v3/ticker/price`: the last price (here the mid of the simulated book) of
+/// `symbol`, of each of `symbols` (a JSON list), or of every market.
+/// See: <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#symbol-price-ticker>.
+fn ticker_price(st: &BinanceState, pairs: &Pairs) -> Result<Value, BinanceError> {
+    let engine = st.core.engine();
+    let one = |id: &str| -> Result<Value, BinanceError> {
+        let m = engine.market(id).ok_or(BinanceError::InvalidSymbol)?;
+        let (_, _, mid) = engine.top(&m.id).ok_or(BinanceError::InvalidSymbol)?;
+        Ok(json!({"symbol": m.id, "price": mid.normalize().to_string()}))
+    };
+    if let Some(id) = param(pairs, "symbol") {
+        return one(id);
+    }
+    let ids: Vec<String> = match param(pairs, "symbols") {
+        Some(list) => serde_json::from_str(list).map_err(|_| BinanceError::InvalidSymbol)?,
+        None => engine.markets().map(|m| m.id.clone()).collect(),
+    };
+    ids.iter()
+        .map(|id| one(id))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
 }
 
 fn public(st: &BinanceState, ep: Ep, now: u64) -> Value {
