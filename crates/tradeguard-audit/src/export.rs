@@ -11,7 +11,7 @@ use crate::AuditError;
 use crate::checkpoint::SignedCheckpoint;
 use crate::keys::LogKey;
 use crate::merkle::MemoryTree;
-use crate::verify::{Finding, Tail, VerifyReport, verify_log};
+use crate::verify::{Finding, Tail, VerifyReport, sort_by_claimed_size, verify_log};
 
 /// The line that carries the checkpoint (canonical JSON, no newline).
 pub fn checkpoint_line(cp: &SignedCheckpoint) -> Result<String, AuditError> {
@@ -71,7 +71,79 @@ fn parse_checkpoint_line(line: &[u8]) -> Option<String> {
 
 /// Verifies an export against trusted keys (see [`crate::verify`]).
 pub fn verify_export(bytes: &[u8], keys: &[LogKey]) -> Result<(VerifyReport, MemoryTree), Finding> {
+    verify_export_with(bytes, keys, &[])
+}
+
+/// [`verify_export`], also requiring the export to be consistent with `held`: checkpoints an
+/// auditor fetched earlier.
+pub fn verify_export_with(
+    bytes: &[u8],
+    keys: &[LogKey],
+    held: &[String],
+) -> Result<(VerifyReport, MemoryTree), Finding> {
     let parts = split_export(bytes);
     let note = parts.checkpoint.ok_or(Finding::MissingCheckpoint)?;
-    verify_log(&parts.entries, &[note.as_bytes()], keys, Tail::Refuse)
+    let mut notes = held.to_vec();
+    notes.push(note);
+    sort_by_claimed_size(&mut notes);
+    let refs: Vec<&[u8]> = notes.iter().map(String::as_bytes).collect();
+    verify_log(&parts.entries, &refs, keys, Tail::Refuse)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tradeguard_crypto::secret::SecretBytes;
+    use tradeguard_crypto::sign::Ed25519SigningKey;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::event::{AuditEvent, Redactor};
+    use crate::keys::LogSigner;
+    use crate::memory_log::MemoryLog;
+
+    fn log(n: u64, tag: &str) -> MemoryLog {
+        let redactor = Redactor::new(SecretBytes::new(vec![4; 32])).unwrap();
+        let mut log = MemoryLog::new(redactor, Arc::new(ManualClock::at(0)));
+        for i in 0..n {
+            let e = AuditEvent::of("halt").unwrap().field("n", i).unwrap();
+            let e = if i >= 5 {
+                e.field("tag", tag).unwrap()
+            } else {
+                e
+            };
+            log.append(&e).unwrap();
+        }
+        log
+    }
+
+    #[test]
+    fn held_checkpoints_must_be_consistent_with_the_export() {
+        let signer = LogSigner::new(
+            "t.example/log",
+            Ed25519SigningKey::from_seed(&[2; 32]).unwrap(),
+        )
+        .unwrap();
+        let keys = signer.public_keys();
+        let export = log(8, "a").export(&signer).unwrap();
+        let held = |n, tag| log(n, tag).checkpoint(&signer).unwrap().to_text();
+        let cases = [
+            (held(3, "a"), Ok(8)),
+            (held(8, "a"), Ok(8)),
+            (
+                held(12, "a"),
+                Err(Finding::Truncated {
+                    first_missing: 8,
+                    signed_size: 12,
+                }),
+            ),
+            // A fork: its checkpoint at 7 does not match these entries.
+            (held(7, "b"), Err(Finding::RootMismatch { size: 7 })),
+        ];
+        for (i, (note, want)) in cases.into_iter().enumerate() {
+            let got = verify_export_with(&export, &keys, &[note]).map(|(r, _)| r.entries);
+            assert_eq!(got, want, "TC{i} failed");
+        }
+    }
 }

@@ -15,7 +15,9 @@ use crate::checkpoint::SignedCheckpoint;
 use crate::keys::LogKey;
 use crate::log::SCAN_CHUNK;
 use crate::merkle::{Hash, MemoryTree, NodeId, NodeSource};
-use crate::verify::{Finding, ParsedEntries, RecordedLeaves, Tail, VerifyReport, verify_parsed};
+use crate::verify::{
+    Finding, ParsedEntries, RecordedLeaves, Tail, VerifyReport, sort_by_claimed_size, verify_parsed,
+};
 
 /// Verifies the log stored in `store`. The outer error means the store could not be read;
 /// the inner one is the first defect found in the log.
@@ -23,13 +25,26 @@ pub async fn verify_store(
     store: &Store,
     keys: &[LogKey],
 ) -> Result<Result<VerifyReport, Finding>, AuditError> {
+    verify_store_with(store, keys, &[]).await
+}
+
+/// [`verify_store`], also requiring the log to be consistent with `held`: checkpoints an
+/// auditor fetched earlier (so a deleted newest checkpoint, or a log rewritten and re-signed
+/// after it, is found).
+pub async fn verify_store_with(
+    store: &Store,
+    keys: &[LogKey],
+    held: &[String],
+) -> Result<Result<VerifyReport, Finding>, AuditError> {
     let entries = read_entries(store).await?;
-    let notes: Vec<String> = store
+    let mut notes: Vec<String> = store
         .audit_checkpoints()
         .await?
         .into_iter()
         .map(|c| c.note)
         .collect();
+    notes.extend_from_slice(held);
+    sort_by_claimed_size(&mut notes);
     let note_refs: Vec<&[u8]> = notes.iter().map(String::as_bytes).collect();
     let recorded = tail_leaves(store, &notes).await?;
     let verified = verify_parsed(entries, &note_refs, keys, Tail::Allow, &recorded);

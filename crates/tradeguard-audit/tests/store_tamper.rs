@@ -10,7 +10,7 @@ use tradeguard_audit::event::{AuditEvent, EventKind, Redactor};
 use tradeguard_audit::keys::{LogKey, LogSigner};
 use tradeguard_audit::log::AuditLog;
 use tradeguard_audit::merkle::leaf_hash;
-use tradeguard_audit::store_verify::verify_store;
+use tradeguard_audit::store_verify::{verify_store, verify_store_with};
 use tradeguard_audit::verify::Finding;
 use tradeguard_crypto::secret::SecretBytes;
 use tradeguard_crypto::sign::Ed25519SigningKey;
@@ -348,4 +348,41 @@ async fn fail_changed_leaf_row_of_an_unsigned_entry_is_named() {
             ..
         }
     ));
+}
+
+#[tokio::test]
+async fn fail_rollback_past_the_newest_checkpoint_is_found_with_a_held_checkpoint() {
+    let db = fresh().await;
+    let held = db
+        .store
+        .audit_checkpoint_at(60)
+        .await
+        .unwrap()
+        .unwrap()
+        .note;
+    let mut conn = raw(&db).await;
+    for sql in [
+        "DELETE FROM audit_checkpoints WHERE tree_size = 60",
+        "DELETE FROM audit_entries WHERE seq >= 45",
+        "DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > 45",
+        "UPDATE audit_head SET tree_size = 45",
+    ] {
+        conn.execute(sql).await.unwrap();
+    }
+    // Alone, the database is a consistent log of 45 entries signed up to 30: nothing in it
+    // can show what was removed.
+    let alone = verify_store(&db.store, &db.keys).await.unwrap().unwrap();
+    assert_eq!((alone.entries, alone.signed_size), (45, 30));
+    // The checkpoint an auditor kept shows it.
+    let with_held = verify_store_with(&db.store, &db.keys, &[held])
+        .await
+        .unwrap()
+        .expect_err("rollback not detected");
+    assert_eq!(
+        with_held,
+        Finding::Truncated {
+            first_missing: 45,
+            signed_size: 60
+        }
+    );
 }

@@ -172,6 +172,17 @@ pub(crate) fn verify_parsed(
     Ok((report, tree))
 }
 
+/// Sorts checkpoint notes by the tree size they claim (unreadable ones first, to be reported),
+/// so that checkpoints from several sources (the log's own, and ones an auditor kept) are
+/// checked for consistency in order.
+pub(crate) fn sort_by_claimed_size(notes: &mut [String]) {
+    notes.sort_by_key(|n| {
+        SignedCheckpoint::parse(n.as_bytes())
+            .ok()
+            .map(|c| c.unverified().size())
+    });
+}
+
 fn check_checkpoints(raw: &[&[u8]], keys: &[LogKey]) -> Result<Vec<VerifiedCheckpoint>, Finding> {
     let mut out: Vec<VerifiedCheckpoint> = Vec::with_capacity(raw.len());
     for (index, bytes) in raw.iter().enumerate() {
