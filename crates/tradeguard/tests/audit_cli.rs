@@ -20,6 +20,11 @@ const ORIGIN: &str = "tradeguard.test/audit";
 /// A data dir whose log has 30 entries (`{"n":i}`), checkpointed at 30; returns the key's
 /// did:key.
 fn data_dir(dir: &Path) -> String {
+    data_dir_of(dir, 30)
+}
+
+/// [`data_dir`] with `n` entries.
+fn data_dir_of(dir: &Path, n: u64) -> String {
     let key = Ed25519SigningKey::from_seed(&[7; 32]).unwrap();
     let did = encode_ed25519_did(&key.verifying_key());
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -34,7 +39,7 @@ fn data_dir(dir: &Path) -> String {
         let log = AuditLog::open(store.clone(), signer, redactor, clock)
             .await
             .unwrap();
-        let events: Vec<AuditEvent> = (0..30u64)
+        let events: Vec<AuditEvent> = (0..n)
             .map(|i| {
                 AuditEvent::of("order.filled")
                     .unwrap()
@@ -186,4 +191,50 @@ fn fail_missing_data_dir_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("tradeguard.db not found; pass --data-dir DIR"));
     assert!(!missing.exists());
+}
+
+#[test]
+fn fail_rolled_back_log_is_found_with_a_kept_checkpoint() {
+    // An auditor kept the checkpoint at 30; later the operator serves a log of 25 entries,
+    // validly signed (the same key re-signed a shorter history).
+    let (kept_dir, rolled_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let did = data_dir(kept_dir.path());
+    data_dir_of(rolled_dir.path(), 25);
+    let kept = kept_dir.path().join("kept.note");
+    let out = audit(&[
+        "checkpoint",
+        "--data-dir",
+        kept_dir.path().to_str().unwrap(),
+    ]);
+    std::fs::write(&kept, &out.stdout).unwrap();
+    let export = rolled_dir.path().join("audit.jsonl");
+    let e = export.to_str().unwrap();
+    audit(&[
+        "export",
+        "--data-dir",
+        rolled_dir.path().to_str().unwrap(),
+        "--out",
+        e,
+    ]);
+
+    let alone = audit(&["verify", "--log", e, "--key", &did]);
+    assert_eq!(
+        alone.status.code(),
+        Some(0),
+        "alone, the shorter log is self-consistent"
+    );
+    let out = audit(&[
+        "verify",
+        "--log",
+        e,
+        "--key",
+        &did,
+        "--checkpoint",
+        kept.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: audit log does not verify: entries from 25 on were removed: the log has 25 entries but checkpoint signs 30\n"
+    );
 }

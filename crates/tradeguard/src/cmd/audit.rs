@@ -19,13 +19,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use tradeguard_audit::export::verify_export;
+use tradeguard_audit::export::verify_export_with;
 use tradeguard_audit::keys::LogKey;
 use tradeguard_audit::log::{
     STORED_KEYS_META, consistency_proof, export_entries, inclusion_proof, latest_checkpoint,
     stored_public_keys,
 };
-use tradeguard_audit::store_verify::verify_store;
+use tradeguard_audit::store_verify::verify_store_with;
 use tradeguard_audit::verify::{Finding, VerifyReport};
 use tradeguard_store::Store;
 
@@ -67,6 +67,10 @@ enum AuditCommand {
         /// (then the keys the log stored are used, with a warning); required with --log.
         #[arg(long, value_name = "PUBKEY|FILE")]
         key: Vec<String>,
+        /// A checkpoint fetched earlier (`audit checkpoint` output); the log must contain it
+        /// and be consistent with it. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -123,9 +127,16 @@ async fn dispatch(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Verify {
             log,
             key,
+            checkpoint,
             json,
             source,
-        } => verify(log, &key, json, &source).await,
+        } => {
+            let held = match read_held(&checkpoint) {
+                Ok(h) => h,
+                Err(msg) => return Ok(invalid(&msg)),
+            };
+            verify(log, &key, &held, json, &source).await
+        }
         AuditCommand::Export { out, source } => export(&out, &source).await,
         AuditCommand::Checkpoint { source } => {
             let store = open(&source).await?;
@@ -150,9 +161,37 @@ fn invalid(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The checkpoints an auditor kept: each file holds a signed note, or the
+/// `{"checkpoint":"…"}` line of an export.
+fn read_held(paths: &[PathBuf]) -> Result<Vec<String>, String> {
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("--checkpoint {}: cannot read it ({e})", p.display()))?;
+            if !text.trim_start().starts_with('{') {
+                return Ok(text);
+            }
+            let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
+                format!(
+                    "--checkpoint {}: not a signed note nor a checkpoint line",
+                    p.display()
+                )
+            })?;
+            v["checkpoint"].as_str().map(str::to_owned).ok_or_else(|| {
+                format!(
+                    "--checkpoint {}: JSON without a \"checkpoint\" member",
+                    p.display()
+                )
+            })
+        })
+        .collect()
+}
+
 async fn verify(
     log: Option<PathBuf>,
     keys: &[String],
+    held: &[String],
     json: bool,
     source: &Source,
 ) -> anyhow::Result<ExitCode> {
@@ -169,7 +208,10 @@ async fn verify(
         Some(path) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            (verify_export(&bytes, &given).map(|(r, _)| r), "--key")
+            (
+                verify_export_with(&bytes, &given, held).map(|(r, _)| r),
+                "--key",
+            )
         }
         None => {
             let store = open(source).await?;
@@ -189,7 +231,7 @@ async fn verify(
                      This detects edits that did not also replace those keys; pass --key from an independent copy for a full check"
                 );
             }
-            (verify_store(&store, &keys).await?, key_source)
+            (verify_store_with(&store, &keys, held).await?, key_source)
         }
     };
     match result {
@@ -387,7 +429,7 @@ mod tests {
         let out = dir.path().join("audit.jsonl");
         let ok = ExitCode::SUCCESS;
         assert_eq!(
-            verify(None, &keys, false, &source(dir.path()))
+            verify(None, &keys, &[], false, &source(dir.path()))
                 .await
                 .unwrap(),
             ok
@@ -396,7 +438,7 @@ mod tests {
         let text = std::fs::read_to_string(&out).unwrap();
         assert_eq!(text.lines().count(), 21, "20 entries then the checkpoint");
         assert_eq!(
-            verify(Some(out.clone()), &keys, true, &source(dir.path()))
+            verify(Some(out.clone()), &keys, &[], true, &source(dir.path()))
                 .await
                 .unwrap(),
             ok
@@ -404,11 +446,13 @@ mod tests {
         // Without --key: the data dir's stored keys; an export needs --key; a key file in
         // the `tradeguard keys` JSON form.
         assert_eq!(
-            verify(None, &[], true, &source(dir.path())).await.unwrap(),
+            verify(None, &[], &[], true, &source(dir.path()))
+                .await
+                .unwrap(),
             ok
         );
         assert_eq!(
-            verify(Some(out.clone()), &[], false, &source(dir.path()))
+            verify(Some(out.clone()), &[], &[], false, &source(dir.path()))
                 .await
                 .unwrap(),
             ExitCode::from(2)
@@ -419,7 +463,7 @@ mod tests {
         std::fs::write(&key_file, keys_json.to_string()).unwrap();
         let by_file = vec![key_file.display().to_string()];
         assert_eq!(
-            verify(Some(out.clone()), &by_file, false, &source(dir.path()))
+            verify(Some(out.clone()), &by_file, &[], false, &source(dir.path()))
                 .await
                 .unwrap(),
             ok
@@ -442,7 +486,7 @@ mod tests {
         std::fs::write(&out, text.replacen("\"n\":5", "\"n\":6", 1)).unwrap();
         let bad = ExitCode::from(2);
         assert_eq!(
-            verify(Some(out), &keys, false, &source(dir.path()))
+            verify(Some(out), &keys, &[], false, &source(dir.path()))
                 .await
                 .unwrap(),
             bad
@@ -454,7 +498,7 @@ mod tests {
                 .to_base64url(),
         ];
         assert_eq!(
-            verify(None, &other, false, &source(dir.path()))
+            verify(None, &other, &[], false, &source(dir.path()))
                 .await
                 .unwrap(),
             bad
