@@ -34,7 +34,7 @@ enum Command {
     Seal(cmd::seal::SealArgs),
     /// Sealed exchange credentials in a data dir: `import`, `list` (metadata only), `remove`.
     Credentials(cmd::credentials::CredentialsArgs),
-    /// The whole product on loopback with simulated exchanges (not built yet: prints its plan).
+    /// The whole product on loopback: simulated exchanges, the gateway, traders, a halt.
     Demo(cmd::demo::DemoArgs),
     /// What the platform gives the gateway: CPU features, memory locking, core dumps, clock,
     /// data dir permissions; each line says what to do when something is missing.

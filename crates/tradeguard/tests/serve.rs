@@ -346,3 +346,71 @@ SOL = 0.10
     }
     sim.shutdown().await;
 }
+
+/// `tradeguard demo` for 20 s: the report verifies with the gateway key, the audit log of the
+/// kept data dir verifies, the refused order is logged with its reason, and no order reached
+/// an exchange while trading was halted.
+#[test]
+fn demo_runs_and_its_report_and_log_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    let out = tg(
+        &[
+            "demo",
+            "--duration",
+            "20",
+            "--seed",
+            "7",
+            "--data-dir",
+            d,
+            "--keep",
+        ],
+        None,
+    );
+    let text = ok(&out, "demo");
+    assert!(
+        text.contains("refused: 10 BTC on steady_kraken -> risk-refused"),
+        "{text}"
+    );
+    assert!(
+        text.contains("state ACTIVE"),
+        "resumed by the quorum: {text}"
+    );
+    assert!(text.contains(", 0 placed on the exchanges"), "{text}");
+    for profile in ["core_binance", "growth_coinbase", "steady_kraken"] {
+        assert!(text.contains(profile), "no {profile} row: {text}");
+    }
+    let verify = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("verify it:"))
+        .unwrap_or_else(|| panic!("no verify command in {text}"));
+    let args: Vec<&str> = verify.split_whitespace().skip(1).collect();
+    assert_eq!(&args[..2], ["report", "verify"], "{verify}");
+    ok(&tg(&args, None), "report verify");
+    let verified = ok(
+        &tg(&["audit", "verify", "--data-dir", d], None),
+        "audit verify",
+    );
+    assert!(verified.starts_with("ok:"), "{verified}");
+    let export = tmp.path().join("demo-audit.jsonl");
+    let kinds = exported_kinds(&dir, &export);
+    for want in [
+        "principal.registered",
+        "order.submit",
+        "order.refused",
+        "trading.halt",
+        "quorum.execute",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == want),
+            "no `{want}` event in {kinds:?}"
+        );
+    }
+    let log = std::fs::read_to_string(&export).unwrap();
+    let refusal = log
+        .lines()
+        .find(|l| l.contains("ctl-oversized") && l.contains("order.refused"))
+        .unwrap_or_default();
+    assert!(refusal.contains("notional"), "refused with its reason: {refusal}");
+}

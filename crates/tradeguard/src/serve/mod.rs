@@ -8,10 +8,12 @@
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
 //!   order ledger.
+//! - [`demo`]: `tradeguard demo`, the whole product on loopback.
 
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
+pub mod demo;
 pub mod ledger;
 pub mod market;
 pub mod risk;

@@ -53,6 +53,7 @@ struct Gate {
 #[derive(Default)]
 struct Seen {
     balances: BTreeMap<String, Vec<Balance>>,
+    balances_at: HashMap<String, std::time::Instant>,
     quotes: HashMap<String, BTreeMap<ExSymbol, Quote>>,
     fill_prices: HashMap<(String, ExSymbol), (UnixMillis, Decimal)>,
     open_orders: BTreeMap<String, Vec<ExOrder>>,
@@ -170,8 +171,17 @@ impl LiveRisk {
 
     /// New balances of `account`.
     pub fn set_balances(&self, account: &str, balances: Vec<Balance>) {
-        self.seen().balances.insert(account.to_owned(), balances);
+        let mut seen = self.seen();
+        seen.balances.insert(account.to_owned(), balances);
+        seen.balances_at
+            .insert(account.to_owned(), std::time::Instant::now());
+        drop(seen);
         self.rebuild(account);
+    }
+
+    /// How long ago `account`'s balances were read (`None`: never).
+    pub fn balances_age(&self, account: &str) -> Option<std::time::Duration> {
+        self.seen().balances_at.get(account).map(|t| t.elapsed())
     }
 
     /// The latest balances of every account.

@@ -97,11 +97,39 @@ pub async fn connect(
     Ok(out)
 }
 
+/// Balance re-reads after orders are at least this far apart per account (orders in between
+/// share one re-read), so a busy trader does not spend the account's rate budget on them.
+const REFRESH_SPACING: Duration = Duration::from_secs(2);
+
+/// Re-reads `account`'s balances after orders, so the risk gate checks the next order against
+/// what the exchange holds now rather than at the last poll. Notifications coalesce.
+fn refresher(account: &Account, risk: Arc<LiveRisk>) -> Arc<tokio::sync::Notify> {
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let (wake, exchange, name) = (
+        notify.clone(),
+        account.exchange.clone(),
+        account.name.clone(),
+    );
+    tokio::spawn(async move {
+        loop {
+            wake.notified().await;
+            tokio::time::sleep(REFRESH_SPACING / 4).await;
+            match exchange.balances().await {
+                Ok(b) => risk.set_balances(&name, b),
+                Err(e) => tracing::warn!(account = %name, error = %e, "balances after an order"),
+            }
+            tokio::time::sleep(REFRESH_SPACING).await;
+        }
+    });
+    notify
+}
+
 /// The exchange side of the gateway.
 pub struct Venues {
     accounts: BTreeMap<String, Account>,
     ledger: Arc<dyn OrderLedger>,
     risk: Arc<LiveRisk>,
+    refreshers: BTreeMap<String, Arc<tokio::sync::Notify>>,
     cancel_attempts: u32,
     cancel_backoff: Duration,
 }
@@ -114,10 +142,15 @@ impl Venues {
         ledger: Arc<dyn OrderLedger>,
         risk: Arc<LiveRisk>,
     ) -> Self {
+        let refreshers = accounts
+            .values()
+            .map(|a| (a.name.clone(), refresher(a, risk.clone())))
+            .collect();
         Self {
             accounts,
             ledger,
             risk,
+            refreshers,
             cancel_attempts: 10,
             cancel_backoff: Duration::from_millis(300),
         }
@@ -146,6 +179,13 @@ impl Venues {
             quantity: r.quantity(),
             price: r.price(),
             status: status(e.state).into(),
+        }
+    }
+
+    /// Asks for the account's balances to be re-read after an order (see [`refresher`]).
+    fn refresh_balances(&self, account: &Account) {
+        if let Some(n) = self.refreshers.get(&account.name) {
+            n.notify_one();
         }
     }
 
@@ -212,9 +252,13 @@ impl OrderRouter for Venues {
             .map_err(|e| VenueError::Failed(format!("{name}: {e}")))?;
         drop(approved.into_inner()); // submitted: the proof is spent
         match placed {
-            Placement::Placed(e)
-            | Placement::AlreadyRecorded(e)
-            | Placement::Unknown { entry: e, .. } => Ok(self.view(&name, &e)),
+            Placement::Placed(e) => {
+                self.refresh_balances(account);
+                Ok(self.view(&name, &e))
+            }
+            Placement::AlreadyRecorded(e) | Placement::Unknown { entry: e, .. } => {
+                Ok(self.view(&name, &e))
+            }
             Placement::Rejected { error, .. } => Err(VenueError::Failed(format!(
                 "{name} refused the order: {error}"
             ))),
@@ -251,6 +295,10 @@ impl OrderRouter for Venues {
 
     async fn balances(&self) -> Result<Vec<BalanceView>, VenueError> {
         for (name, a) in &self.accounts {
+            // The poller and the re-reads after orders keep them fresh; read only the first time.
+            if self.risk.balances_age(name).is_some() {
+                continue;
+            }
             match a.exchange.balances().await {
                 Ok(b) => self.risk.set_balances(name, b),
                 Err(e) => {
@@ -279,9 +327,14 @@ async fn cancel_account(a: Account, attempts: u32, backoff: Duration) -> VenueCa
         venue: a.name.clone(),
         ..VenueCancel::default()
     };
+    let started = std::time::Instant::now();
     let mut last_error = String::from("open orders could not be listed");
     let mut clear = false;
     for attempt in 0..attempts {
+        if started.elapsed() >= HALT_VENUE_DEADLINE {
+            last_error = "not confirmed within the halt's time limit; the poller keeps cancelling while halted".into();
+            break;
+        }
         if attempt > 0 {
             tokio::time::sleep(backoff).await;
         }
@@ -325,11 +378,25 @@ async fn cancel_account(a: Account, attempts: u32, backoff: Duration) -> VenueCa
             Err(e) => report.failed.push(("*".into(), e.to_string())),
         }
     }
+    let rounds = started.elapsed();
     record_outcomes(&a, &mut report).await;
+    tracing::info!(
+        venue = %a.name,
+        cancelled = report.cancelled.len(),
+        failed = report.failed.len(),
+        rounds_ms = rounds.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "halt: venue done"
+    );
     report
 }
 
-/// Brings the ledger in line after the cancels; orders still of unknown outcome are reported.
+/// How long the halt works on one venue before reporting what is left (the poller then keeps
+/// cancelling while HALTED).
+const HALT_VENUE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Brings the ledger in line for the orders just cancelled, and reports orders still of
+/// unknown outcome. Other open entries are left to the poller.
 async fn record_outcomes(a: &Account, report: &mut VenueCancel) {
     let entries = match a.ledger.open_entries(&a.id).await {
         Ok(e) => e,
@@ -339,6 +406,11 @@ async fn record_outcomes(a: &Account, report: &mut VenueCancel) {
         }
     };
     for e in entries {
+        let id = format!("{}:{}", a.name, e.client_order_id());
+        let unknown = matches!(e.state, OrderState::Sent | OrderState::Unknown);
+        if !unknown && !report.cancelled.contains(&id) {
+            continue;
+        }
         let after = a.placer.refresh(&e).await.unwrap_or(e);
         if matches!(after.state, OrderState::Sent | OrderState::Unknown) {
             report.failed.push((
