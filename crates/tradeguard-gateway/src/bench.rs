@@ -1,9 +1,10 @@
 //! `tradeguard bench gateway` figures: signed requests per second through the full
 //! authentication path (signature, digest, window, nonce, principal, rate limit, scope) over
 //! loopback, and, on the same server and cores in the same run, a bare endpoint that only
-//! verifies one Ed25519 signature per request; their `ratio` and p50/p99 latencies. Plain HTTP
-//! on loopback, so both sides measure the same transport and TLS cost does not dilute the
-//! comparison. The client signs on the same cores in both runs.
+//! verifies one Ed25519 signature per request; their `ratio` and p50/p99 latencies (after an
+//! untimed warm-up of both). Plain HTTP on loopback, so both sides measure the same transport
+//! and TLS cost does not dilute the comparison. The client signs on the same cores in both
+//! runs.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,6 +62,24 @@ pub struct BenchReport {
     pub bare_p99_us: u64,
 }
 
+/// [`run`] on a scratch SQLite database in a new directory under the system temp dir, removed
+/// afterwards (what `tradeguard bench gateway` runs).
+pub async fn run_scratch(opts: BenchOptions) -> Result<BenchReport, String> {
+    let tag = tradeguard_crypto::random::array::<8>().map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("tradeguard-bench-{}", hex::encode(tag)));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let result = async {
+        let store = Store::open_sqlite(&dir.join("bench.db"))
+            .await
+            .map_err(|e| e.to_string())?;
+        store.migrate().await.map_err(|e| e.to_string())?;
+        run(store, opts).await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 /// Runs both measurements against a gateway on `store` (a scratch database), on loopback.
 pub async fn run(store: Store, opts: BenchOptions) -> Result<BenchReport, String> {
     let key = Arc::new(Ed25519SigningKey::generate().map_err(|e| e.to_string())?);
@@ -101,16 +120,21 @@ pub async fn run(store: Store, opts: BenchOptions) -> Result<BenchReport, String
         handle.clone(),
     ));
     let addr = handle.listening().await.ok_or("server did not bind")?;
-    let signed = drive(
-        addr,
-        opts,
-        Kind::Signed {
-            key: key.clone(),
-            did: Arc::new(did),
-        },
-    )
-    .await?;
-    let bare = drive(addr, opts, Kind::Bare { key }).await?;
+    let signed_kind = Kind::Signed {
+        key: key.clone(),
+        did: Arc::new(did),
+    };
+    let bare_kind = Kind::Bare { key };
+    // Untimed warm-up of both paths (connections, allocator, caches), so neither measurement
+    // pays the start-up cost the other does not.
+    let warm = BenchOptions {
+        requests: (opts.requests / 10).clamp(opts.concurrency.max(1), 2_000),
+        concurrency: opts.concurrency,
+    };
+    drive(addr, warm, signed_kind.clone()).await?;
+    drive(addr, warm, bare_kind.clone()).await?;
+    let signed = drive(addr, opts, signed_kind).await?;
+    let bare = drive(addr, opts, bare_kind).await?;
     handle.graceful_shutdown(Some(Duration::from_secs(1)));
     let _ = server.await;
     Ok(BenchReport {

@@ -159,7 +159,7 @@ impl HmacKeys for MemoryHmacKeys {
 #[derive(Clone)]
 pub struct Directory {
     store: Store,
-    map: Arc<RwLock<HashMap<String, PrincipalRecord>>>,
+    map: Arc<RwLock<HashMap<String, Arc<PrincipalRecord>>>>,
 }
 
 impl Directory {
@@ -178,7 +178,7 @@ impl Directory {
         let rows = self.store.gw_principals().await?;
         let map = rows
             .iter()
-            .map(|r| PrincipalRecord::from_row(r).map(|p| (p.keyid.clone(), p)))
+            .map(|r| PrincipalRecord::from_row(r).map(|p| (p.keyid.clone(), Arc::new(p))))
             .collect::<Result<HashMap<_, _>>>()?;
         *self.map.write().unwrap_or_else(|p| p.into_inner()) = map;
         Ok(())
@@ -199,8 +199,9 @@ impl Directory {
         Ok(())
     }
 
-    /// The principal with this key id, revoked or not.
-    pub fn get(&self, keyid: &str) -> Option<PrincipalRecord> {
+    /// The principal with this key id, revoked or not (shared: the authentication path
+    /// copies nothing).
+    pub fn get(&self, keyid: &str) -> Option<Arc<PrincipalRecord>> {
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());
         map.get(keyid).cloned()
     }
@@ -208,7 +209,7 @@ impl Directory {
     /// Every principal, by key id.
     pub fn list(&self) -> Vec<PrincipalRecord> {
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());
-        let mut all: Vec<_> = map.values().cloned().collect();
+        let mut all: Vec<_> = map.values().map(|p| PrincipalRecord::clone(p)).collect();
         all.sort_by(|a, b| a.keyid.cmp(&b.keyid));
         all
     }

@@ -4,6 +4,8 @@
 //! restarts), announced on the event bus (other replicas follow) and audited.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tradeguard_crypto::digest::sha256;
@@ -19,11 +21,38 @@ const BUS_PREFIX: &str = "lockout:";
 #[derive(Clone, Default)]
 pub struct Lockouts {
     map: Arc<RwLock<HashMap<String, i64>>>,
+    /// The latest end of any lockout: while `now` is past it, nothing is locked and the hot
+    /// path neither formats a subject nor takes the lock.
+    latest_until: Arc<AtomicI64>,
 }
 
 impl Lockouts {
+    /// True when some lockout may still be running at `now_ms`.
+    fn any_active(&self, now_ms: i64) -> bool {
+        self.latest_until.load(Ordering::Acquire) > now_ms
+    }
+
+    /// Refuses while the address `ip` is locked (subject `addr:<ip>`).
+    pub fn check_addr(&self, ip: IpAddr, now_ms: i64) -> Result<()> {
+        if !self.any_active(now_ms) {
+            return Ok(());
+        }
+        self.check(&format!("addr:{ip}"), "address", now_ms)
+    }
+
+    /// Refuses while the key `keyid` is locked (subject `key:<keyid>`).
+    pub fn check_key(&self, keyid: &str, now_ms: i64) -> Result<()> {
+        if !self.any_active(now_ms) {
+            return Ok(());
+        }
+        self.check(&format!("key:{keyid}"), "key", now_ms)
+    }
+
     /// Refuses with [`GatewayError::LockedOut`] while `subject` is locked.
     pub fn check(&self, subject: &str, kind: &'static str, now_ms: i64) -> Result<()> {
+        if !self.any_active(now_ms) {
+            return Ok(());
+        }
         let map = self.map.read().unwrap_or_else(|p| p.into_inner());
         match map.get(subject) {
             Some(&until) if until > now_ms => Err(GatewayError::LockedOut {
@@ -38,6 +67,9 @@ impl Lockouts {
     pub async fn load(&self, store: &tradeguard_store::Store, now_ms: i64) -> Result<()> {
         let active = store.gw_lockouts_active(now_ms).await?;
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        for (_, until) in &active {
+            self.latest_until.fetch_max(*until, Ordering::AcqRel);
+        }
         map.extend(active);
         Ok(())
     }
@@ -45,6 +77,8 @@ impl Lockouts {
     fn lock(&self, subject: &str, until_ms: i64) {
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, until| *until > until_ms - 7 * 86_400_000);
+        // Raised first, so a reader that sees the entry also takes the slow path.
+        self.latest_until.fetch_max(until_ms, Ordering::AcqRel);
         let slot = map.entry(subject.to_owned()).or_insert(until_ms);
         *slot = (*slot).max(until_ms);
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use tradeguard_crypto::digest::sha256;
+use tradeguard_crypto::digest::{sha256, sha256_parts};
 use tradeguard_httpsig::{HttpSigError, RequestParts};
 use tradeguard_store::cache::{Quota, RateDecision};
 
@@ -76,6 +76,15 @@ impl AuthCheck {
 /// Components every signature must cover; `content-type` too when there is a body.
 pub const REQUIRED_COMPONENTS: [&str; 4] = ["@method", "@path", "@query", "content-digest"];
 
+/// [`REQUIRED_COMPONENTS`] and `content-type`, for requests with a body.
+pub const REQUIRED_WITH_BODY: [&str; 5] = [
+    "@method",
+    "@path",
+    "@query",
+    "content-digest",
+    "content-type",
+];
+
 /// Prefix of bearer session tokens.
 pub const SESSION_PREFIX: &str = "tgs_";
 
@@ -106,9 +115,8 @@ pub async fn authenticate(
     peer: Option<IpAddr>,
 ) -> Result<(Principal, String)> {
     let now = state.clock.now_ms();
-    let addr = peer.map(|ip| format!("addr:{ip}"));
-    if let Some(a) = &addr {
-        state.lockouts.check(a, "address", now)?;
+    if let Some(ip) = peer {
+        state.lockouts.check_addr(ip, now)?;
     }
     let attempt = if parts.headers.contains_key(header::AUTHORIZATION) {
         session(state, parts, now).await.map(|p| (p, String::new()))
@@ -122,8 +130,8 @@ pub async fn authenticate(
         }
         Err(f) => {
             if matches!(f.error, GatewayError::Unauthenticated { .. }) {
-                if let Some(a) = &addr {
-                    state.lockouts.failure(state, a).await;
+                if let Some(ip) = peer {
+                    state.lockouts.failure(state, &format!("addr:{ip}")).await;
                 }
                 if let Some(k) = &f.known_key {
                     state.lockouts.failure(state, &format!("key:{k}")).await;
@@ -180,12 +188,13 @@ async fn signature(
             "the signature must carry keyid, alg, created and nonce parameters",
         ));
     };
-    let mut required: Vec<&str> = REQUIRED_COMPONENTS.to_vec();
-    if !body.is_empty() {
-        required.push("content-type");
-    }
+    let required: &[&str] = if body.is_empty() {
+        &REQUIRED_COMPONENTS
+    } else {
+        &REQUIRED_WITH_BODY
+    };
     parsed
-        .require_components(&required)
+        .require_components(required)
         .map_err(|e| fail(AuthCheck::CoveredComponents, e.to_string()))?;
     let Some(record) = state.directory.get(keyid) else {
         return Err(fail(
@@ -203,9 +212,7 @@ async fn signature(
             "this principal was revoked".into(),
         ));
     }
-    state
-        .lockouts
-        .check(&format!("key:{keyid}"), "key", now_ms)?;
+    state.lockouts.check_key(keyid, now_ms)?;
     if alg.as_str() != record.kind.alg() {
         let detail = format!("this principal signs with `{}`", record.kind.alg());
         return Err(known(AuthCheck::Algorithm, detail));
@@ -235,10 +242,7 @@ async fn signature(
         let detail = "nonce must be 8 to 128 characters".into();
         return Err(known(AuthCheck::SignatureFormat, detail));
     }
-    let nonce_key = format!(
-        "gw:nonce:{}",
-        hex::encode(sha256(format!("{keyid}\n{nonce}").as_bytes()))
-    );
+    let nonce_key = nonce_key(keyid, nonce);
     let ttl = state
         .config
         .signature_window
@@ -258,7 +262,33 @@ async fn signature(
         scopes: record.scopes,
         method: AuthMethod::Signature,
     };
-    Ok((principal, format!("signature-input: {si}\nsignature: {s}")))
+    // Evidence is kept by quorum proposals and approvals, which never are reads.
+    let evidence = if parts.method == Method::GET || parts.method == Method::HEAD {
+        String::new()
+    } else {
+        format!("signature-input: {si}\nsignature: {s}")
+    };
+    Ok((principal, evidence))
+}
+
+/// `prefix` and the lowercase hex of `digest`, in one allocation.
+fn hex_key(prefix: &str, digest: &[u8; 32]) -> String {
+    let mut hex = [0u8; 64];
+    // Cannot fail: the buffer is exactly twice the digest.
+    let _ = hex::encode_to_slice(digest, &mut hex);
+    let mut key = String::with_capacity(prefix.len() + hex.len());
+    key.push_str(prefix);
+    key.extend(hex.iter().map(|&b| char::from(b)));
+    key
+}
+
+/// The replay-cache key of a nonce: `gw:nonce:` and the hex SHA-256 of `keyid LF nonce`
+/// (the same key on every replica and version, so a nonce is single-use across them).
+pub fn nonce_key(keyid: &str, nonce: &str) -> String {
+    hex_key(
+        "gw:nonce:",
+        &sha256_parts(&[keyid.as_bytes(), b"\n", nonce.as_bytes()]),
+    )
 }
 
 /// The SHA-256 under which a session token is stored.
@@ -297,7 +327,7 @@ async fn session(
     };
     match state.directory.get(&row.principal) {
         Some(p) if !p.revoked => Ok(Principal {
-            keyid: p.keyid,
+            keyid: p.keyid.clone(),
             scopes: p.scopes.intersect(ScopeSet::of(&[Scope::Read])),
             method: AuthMethod::Session,
         }),
@@ -311,11 +341,30 @@ async fn session(
 async fn rate_limit(state: &AppState, keyid: &str) -> Result<()> {
     let c = &state.config;
     let quota = Quota::new(c.rate_per_second, Duration::from_secs(1), c.rate_burst)?;
-    let key = format!("gw:rate:{}", hex::encode(sha256(keyid.as_bytes())));
+    let key = hex_key("gw:rate:", &sha256(keyid.as_bytes()));
     match state.limiter.acquire(&key, &quota, 1).await? {
         RateDecision::Allowed { .. } => Ok(()),
         RateDecision::Limited { retry_after } => Err(GatewayError::RateLimited {
             retry_after_secs: retry_after.as_secs_f64().ceil() as u64,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_key_is_the_documented_hash() {
+        // The format replicas share through Redis: it must not change between versions.
+        let old = format!(
+            "gw:nonce:{}",
+            hex::encode(sha256(b"did:key:z6Mk\nnonce-0001"))
+        );
+        assert_eq!(nonce_key("did:key:z6Mk", "nonce-0001"), old);
+        assert_eq!(
+            hex_key("gw:rate:", &sha256(b"k")),
+            format!("gw:rate:{}", hex::encode(sha256(b"k")))
+        );
     }
 }

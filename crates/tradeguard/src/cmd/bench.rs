@@ -39,6 +39,18 @@ enum BenchArea {
         #[arg(long, default_value_t = 1_000_000)]
         entries: u64,
     },
+    /// The gateway on loopback (plain HTTP, scratch SQLite): signed requests per second
+    /// through the full authentication path beside a bare endpoint that verifies one Ed25519
+    /// signature, on the same server and cores in the same run; their ratio (goal: at least
+    /// 0.7) and p50/p99 latencies.
+    Gateway {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Concurrent client connections.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// Sealed intents sealed and opened per second (one core), beside raw aws-lc-rs X25519.
     Intents {
         /// Also run the Python peer (pyhpke) with this interpreter, in the same run.
@@ -58,6 +70,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::Risk => crate::cmd::risk::bench_risk(budget)?,
         BenchArea::Exchange => tradeguard_exchange::bench::signing_rates_for(budget),
         BenchArea::Audit { entries } => crate::cmd::audit::bench(budget, entries)?,
+        BenchArea::Gateway {
+            requests,
+            concurrency,
+        } => gateway(requests, concurrency)?,
         BenchArea::Intents {
             peer_python,
             peer_script,
@@ -70,6 +86,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tradeguard bench gateway`: [`tradeguard_gateway::bench::run_scratch`] on a multi-threaded
+/// runtime (one worker per core; server and client share them).
+fn gateway(requests: usize, concurrency: usize) -> anyhow::Result<serde_json::Value> {
+    let opts = tradeguard_gateway::bench::BenchOptions {
+        requests,
+        concurrency,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime
+        .block_on(tradeguard_gateway::bench::run_scratch(opts))
+        .map_err(|e| anyhow::anyhow!("gateway benchmark failed: {e}"))?;
+    Ok(serde_json::to_value(report)?)
 }
 
 /// Calls `op` repeatedly for about `budget` and returns operations per second.
