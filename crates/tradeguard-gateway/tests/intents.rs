@@ -370,7 +370,8 @@ async fn fail_refusals_are_answered_alike_and_audited() {
             })
             .collect();
     assert_eq!(reasons.len(), 5);
-    g.settle(|| !g.gw.venues.orders.lock().unwrap().is_empty()).await;
+    g.settle(|| !g.gw.venues.orders.lock().unwrap().is_empty())
+        .await;
     assert_eq!(
         g.gw.venues.orders.lock().unwrap().len(),
         1,

@@ -412,5 +412,8 @@ fn demo_runs_and_its_report_and_log_verify() {
         .lines()
         .find(|l| l.contains("ctl-oversized") && l.contains("order.refused"))
         .unwrap_or_default();
-    assert!(refusal.contains("notional"), "refused with its reason: {refusal}");
+    assert!(
+        refusal.contains("notional"),
+        "refused with its reason: {refusal}"
+    );
 }
