@@ -1,7 +1,8 @@
 //! `tradeguard serve` end to end: `init` a data dir, seal and import the simulated Kraken's
 //! credentials, start the gateway on the simulator (TLS with the data dir's certificate),
-//! trade as the controller with signed requests, see the risk engine refuse an order, halt
-//! (every open order cancelled on the exchange), stop with SIGTERM, and verify the audit log.
+//! trade as the controller with signed requests, see the risk engine refuse an order, stop
+//! with SIGTERM and start again (the resting order is still known), halt (every open order
+//! cancelled on the exchange), stop, and verify the audit log.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -68,7 +69,13 @@ fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String)
         .env_remove("TRADEGUARD_DATA")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).expect("log file"))
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file"),
+        )
         .spawn()
         .expect("start serve");
     let stdout = child.stdout.take().expect("stdout");
@@ -93,6 +100,16 @@ fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String)
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
     (server, url)
+}
+
+/// SIGTERM: a graceful stop, exit status 0.
+fn stop(server: &mut Server, log: &Path) {
+    let pid = server.0.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let status = server.0.wait().unwrap();
+    let stderr = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(status.success(), "serve exit {status}: {stderr}");
 }
 
 fn problem(e: ClientError) -> tradeguard_client::Problem {
@@ -142,7 +159,13 @@ async fn serve_trades_refuses_halts_and_stops_with_a_verifiable_log() {
     );
 
     // The simulated Kraken, with an account holding only dollars.
-    let sim = tradeguard_sim::start(SimConfig::default()).await.unwrap();
+    // A Pro-tier Kraken account (`kraken_tier = "pro"` below), so polling never waits long.
+    let sim = tradeguard_sim::start(SimConfig {
+        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let kraken = sim.venue(Venue::Kraken);
     let account = kraken.open_account(&[("USD".to_owned(), Decimal::from(100_000))]);
     let cred = kraken
@@ -192,7 +215,7 @@ async fn serve_trades_refuses_halts_and_stops_with_a_verifiable_log() {
 listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 [polling]
-interval_secs = 5
+interval_secs = 30
 [audit]
 checkpoint_secs = 1
 [accounts.kraken-main]
@@ -200,6 +223,7 @@ credential = "{id}"
 exchange = "kraken"
 base_url = "{base}"
 timeout = 5000
+kraken_tier = "pro"
 [profiles.core]
 exchange = "kraken"
 type = "moderate"
@@ -273,6 +297,21 @@ SOL = 0.10
     );
     assert!(refused.detail.contains("notional"), "{}", refused.detail);
 
+    // A stop and a new start: the resting order is still in the gateway's books.
+    stop(&mut server, &log);
+    let (mut server, url) = serve(&config, &dir, &pass, &log);
+    let trust = Trust::pinned_file(&dir.join("tls/cert.pem")).unwrap();
+    let key = PrincipalKey::load_pem_file(&dir.join("controller.key")).unwrap();
+    let client = Client::new(&ClientConfig::new(url.as_str(), trust), key).unwrap();
+    let orders = client.orders().await.unwrap();
+    let listed = orders["orders"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|o| o["id"] == "kraken-main:e2e-buy-1" && o["status"] == "open"),
+        "the order survives the restart: {orders}"
+    );
+
     // The halt cancels every open order on the exchange; nothing is accepted afterwards.
     let report = client.halt(None, Some("e2e")).await.unwrap();
     assert_eq!(report["state"], "HALTED", "{report}");
@@ -298,18 +337,15 @@ SOL = 0.10
     let after = problem(client.place_order(&late).await.unwrap_err());
     assert_eq!(after.slug(), "trading-halted", "{after:?}");
 
-    // SIGTERM: a graceful stop.
-    let pid = server.0.id().to_string();
+    let cancelled: Vec<&Value> = cancels
+        .iter()
+        .flat_map(|c| c["cancelled"].as_array().unwrap())
+        .collect();
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
+        cancelled.iter().any(|id| *id == "kraken-main:e2e-buy-1"),
+        "{report}"
     );
-    let status = server.0.wait().unwrap();
-    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "serve exit {status}: {stderr}");
+    stop(&mut server, &log);
 
     // The log verifies and holds the story.
     let verified = ok(

@@ -7,7 +7,7 @@
 //! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
-//!   order ledger.
+//!   durable order ledger and poll snapshots.
 //! - [`demo`]: `tradeguard demo`, the whole product on loopback.
 
 pub mod audit;

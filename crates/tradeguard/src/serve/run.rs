@@ -194,7 +194,7 @@ async fn start_gateway(
     let config = &opts.config;
     let hub = ConnectorHub::system();
     let clock = hub.clock();
-    let ledger: Arc<dyn OrderLedger> = ledger::open(&store).await?;
+    let ledger: Arc<dyn OrderLedger> = ledger::open(&store);
     let accounts = venues::connect(
         &hub,
         &config.accounts,
@@ -259,7 +259,11 @@ async fn start_gateway(
         interval,
         initial_lookback: Duration::from_secs(24 * 3600),
     };
-    let poller = Poller::new(polled, risk.clone(), clock, poller_config);
+    let persisted = ledger::Persisted::new(&store, risk.clone());
+    for a in accounts.values() {
+        persisted.restore(&a.id).await;
+    }
+    let poller = Poller::new(polled, Arc::new(persisted), clock, poller_config);
     let venues = Arc::new(Venues::new(accounts, ledger, risk.clone()));
 
     let hpke = vault.public_keys()?;
