@@ -2,7 +2,8 @@
 //! authentication path (signature, digest, window, nonce, principal, rate limit, scope) over
 //! loopback, and, on the same server and cores in the same run, a bare endpoint that only
 //! verifies one Ed25519 signature per request; their `ratio` and p50/p99 latencies (after an
-//! untimed warm-up of both). Plain HTTP on loopback, so both sides measure the same transport
+//! untimed warm-up of both, measured in alternating slices so that other load on the machine
+//! weighs on both alike). Plain HTTP on loopback, so both sides measure the same transport
 //! and TLS cost does not dilute the comparison. The client signs on the same cores in both
 //! runs.
 
@@ -133,24 +134,32 @@ pub async fn run(store: Store, opts: BenchOptions) -> Result<BenchReport, String
     };
     drive(addr, warm, signed_kind.clone()).await?;
     drive(addr, warm, bare_kind.clone()).await?;
-    let signed = drive(addr, opts, signed_kind).await?;
-    let bare = drive(addr, opts, bare_kind).await?;
+    // Alternating slices: load from anything else on the machine falls on both alike.
+    let slice = BenchOptions {
+        requests: opts.requests.div_ceil(SLICES).max(opts.concurrency.max(1)),
+        concurrency: opts.concurrency,
+    };
+    let (mut signed, mut bare) = (Run::default(), Run::default());
+    for _ in 0..SLICES {
+        signed.add(drive(addr, slice, signed_kind.clone()).await?);
+        bare.add(drive(addr, slice, bare_kind.clone()).await?);
+    }
     handle.graceful_shutdown(Some(Duration::from_secs(1)));
     let _ = server.await;
     Ok(BenchReport {
         requests: opts.requests,
         concurrency: opts.concurrency,
-        signed_rps: signed.rps,
-        bare_rps: bare.rps,
-        ratio: if bare.rps > 0.0 {
-            signed.rps / bare.rps
+        signed_rps: signed.rps(),
+        bare_rps: bare.rps(),
+        ratio: if bare.rps() > 0.0 {
+            signed.rps() / bare.rps()
         } else {
             0.0
         },
-        signed_p50_us: signed.p50,
-        signed_p99_us: signed.p99,
-        bare_p50_us: bare.p50,
-        bare_p99_us: bare.p99,
+        signed_p50_us: signed.pct(0.5),
+        signed_p99_us: signed.pct(0.99),
+        bare_p50_us: bare.pct(0.5),
+        bare_p99_us: bare.pct(0.99),
     })
 }
 
@@ -180,10 +189,35 @@ enum Kind {
     },
 }
 
+/// Measurements are taken in this many alternating slices per path.
+const SLICES: usize = 10;
+
+/// Latencies (microseconds, sorted by [`Run::pct`]) and the time they took.
+#[derive(Default)]
 struct Run {
-    rps: f64,
-    p50: u64,
-    p99: u64,
+    lat: Vec<u64>,
+    secs: f64,
+}
+
+impl Run {
+    fn add(&mut self, other: Run) {
+        self.lat.extend(other.lat);
+        self.secs += other.secs;
+    }
+
+    fn rps(&self) -> f64 {
+        if self.secs > 0.0 {
+            self.lat.len() as f64 / self.secs
+        } else {
+            0.0
+        }
+    }
+
+    fn pct(&mut self, p: f64) -> u64 {
+        self.lat.sort_unstable();
+        let i = ((self.lat.len() as f64 - 1.0) * p) as usize;
+        self.lat.get(i).copied().unwrap_or(0)
+    }
 }
 
 static NONCE: AtomicU64 = AtomicU64::new(0);
@@ -257,16 +291,8 @@ async fn drive(addr: SocketAddr, opts: BenchOptions, kind: Kind) -> Result<Run, 
     for t in tasks {
         all.extend(t.await.map_err(|e| e.to_string())??);
     }
-    let secs = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or(0)
-    };
     Ok(Run {
-        rps: all.len() as f64 / secs,
-        p50: pct(0.5),
-        p99: pct(0.99),
+        lat: all,
+        secs: started.elapsed().as_secs_f64(),
     })
 }
