@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tradeguard_crypto::b64;
 
+use std::sync::Arc;
+
+use super::IntentIntake;
 use super::intake::{After, Received};
 use super::status::{IntentState, IntentStatus};
 use crate::audit::GatewayEvent;
@@ -34,33 +37,36 @@ pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
     )
         .into_response();
     if !matches!(after, After::Nothing) {
-        tokio::spawn(async move {
-            // Let the answer leave before any of the work below runs.
-            tokio::task::yield_now().await;
-            match after {
-                After::Nothing => {}
-                After::Refused { reason, principal } => {
-                    audit_refusal(&state, &intake, reason, principal).await;
-                }
-                After::Execute {
-                    id,
-                    principal,
-                    order,
-                } => {
-                    let status = execute(state, principal, order).await;
-                    if let Some(id) = id {
-                        intake.status().complete(&id, status);
-                    }
-                }
-            }
-        });
+        intake.enqueue(&state, after);
     }
     response
 }
 
+/// The work left after answering, run on the intake's clock tick rather than when its packet
+/// arrived: a real order's execution must not slow the answer to its own packet (nor to the
+/// one right after it), or timing would tell real packets from dummies.
+pub(crate) async fn run_after(state: AppState, intake: Arc<IntentIntake>, after: After) {
+    match after {
+        After::Nothing => {}
+        After::Refused { reason, principal } => {
+            audit_refusal(&state, &intake, reason, principal).await;
+        }
+        After::Execute {
+            id,
+            principal,
+            order,
+        } => {
+            let status = execute(state, principal, order).await;
+            if let Some(id) = id {
+                intake.status().complete(&id, status);
+            }
+        }
+    }
+}
+
 async fn audit_refusal(
     state: &AppState,
-    intake: &super::IntentIntake,
+    intake: &IntentIntake,
     reason: &'static str,
     principal: Option<String>,
 ) {

@@ -29,15 +29,18 @@ pub mod routing;
 pub mod status;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub use handler::post;
 pub use routing::{DerivedRoutingKeys, MemoryRoutingKeys, RoutingKeys};
 pub use status::{IntentState, IntentStatus, StatusTable};
+use tokio::sync::mpsc;
 use tradeguard_crypto::envelope::RecipientKey;
 use tradeguard_crypto::intent::{OpenPolicy, ScorePolicy};
+
+use crate::state::AppState;
 
 /// Tunables of the intake.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +53,9 @@ pub struct IntentConfig {
     pub dummy_recency: Duration,
     /// How many intents the status table remembers.
     pub status_capacity: usize,
+    /// Work left after answering (orders to execute, refusals to audit) runs on this tick,
+    /// not when its packet arrived (default 20 ms: a real order waits at most that long).
+    pub execute_every: Duration,
     /// Audits per second of refusals that name no principal (packets that do not open); more
     /// are counted and reported in the next one, so garbage cannot flood the log.
     pub anonymous_audits_per_sec: u64,
@@ -63,6 +69,7 @@ impl Default for IntentConfig {
             dummy_recency: Duration::from_secs(600),
             status_capacity: 100_000,
             anonymous_audits_per_sec: 100,
+            execute_every: Duration::from_millis(20),
         }
     }
 }
@@ -91,6 +98,7 @@ pub struct IntentIntake {
     status: StatusTable,
     last_dummy_ms: Mutex<std::collections::HashMap<String, i64>>,
     counters: Counters,
+    executor: OnceLock<mpsc::UnboundedSender<intake::After>>,
 }
 
 #[derive(Default)]
@@ -118,6 +126,19 @@ impl IntentIntake {
             config,
             last_dummy_ms: Mutex::default(),
             counters: Counters::default(),
+            executor: OnceLock::new(),
+        }
+    }
+
+    /// Queues work for the next tick, starting the ticking task on first use.
+    fn enqueue(self: &Arc<Self>, state: &AppState, after: intake::After) {
+        let tx = self.executor.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(tick_loop(state.clone(), Arc::clone(self), rx));
+            tx
+        });
+        if tx.send(after).is_err() {
+            tracing::error!("intent executor stopped; work after an answer was dropped");
         }
     }
 
@@ -136,5 +157,32 @@ impl IntentIntake {
     /// The status table.
     pub fn status(&self) -> &StatusTable {
         &self.status
+    }
+}
+
+/// Every `execute_every`, runs what was queued since the last tick (each in its own task, so
+/// a slow exchange call does not hold up the others).
+async fn tick_loop(
+    state: AppState,
+    intake: Arc<IntentIntake>,
+    mut rx: mpsc::UnboundedReceiver<intake::After>,
+) {
+    let mut tick = tokio::time::interval(intake.config.execute_every.max(Duration::from_millis(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match rx.try_recv() {
+                Ok(after) => {
+                    tokio::spawn(handler::run_after(
+                        state.clone(),
+                        Arc::clone(&intake),
+                        after,
+                    ));
+                }
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => return,
+            }
+        }
     }
 }
