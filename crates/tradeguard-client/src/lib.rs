@@ -29,6 +29,7 @@
 
 mod client;
 mod error;
+pub mod intent;
 mod key;
 mod model;
 pub mod sign;
