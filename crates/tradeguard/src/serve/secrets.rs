@@ -109,6 +109,78 @@ impl SecretSource for VaultSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tradeguard_crypto::secret::SecretString;
+    use tradeguard_vault::{KdfParams, MemorySink, ProfileName, Vault, VaultEventKind};
+
+    /// A vault with one Kraken credential, in a temporary SQLite store.
+    async fn vault() -> (
+        tempfile::TempDir,
+        Arc<UnlockedVault>,
+        Arc<MemorySink>,
+        CredentialId,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = tradeguard_store::Store::open_sqlite(&dir.path().join("v.db"))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let sink = Arc::new(MemorySink::new());
+        let pass = SecretString::new("a passphrase for tests".into());
+        let vault = Vault::new(store, sink.clone())
+            .init(&pass, KdfParams::dangerous_insecure_for_tests())
+            .await
+            .unwrap();
+        let doc = br#"{"exchange":"kraken","api_key":"key-1","api_secret":"c2VjcmV0","passphrase":null,"label":"t"}"#;
+        let cred = CredentialSecret::from_json(doc).unwrap();
+        let meta = vault
+            .import(&cred, &ProfileName::new("p").unwrap())
+            .await
+            .unwrap();
+        (dir, Arc::new(vault), sink, meta.id)
+    }
+
+    fn key_of(src: &VaultSecrets) -> Result<String, ExchangeError> {
+        tradeguard_exchange::credentials::with_credential(
+            ExchangeId::Kraken,
+            src,
+            "kraken POST /0/private/Balance",
+            |c| Ok(c.api_key.clone()),
+        )
+    }
+
+    /// Each use decrypts afresh and is recorded; a removed credential is gone at once (nothing
+    /// was cached); a current-thread runtime is refused rather than blocked.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lends_the_credential_per_call_and_never_caches_it() {
+        let (_dir, vault, sink, id) = vault().await;
+        let src = Arc::new(VaultSecrets::new(
+            vault.clone(),
+            id.clone(),
+            ExchangeId::Kraken,
+            Handle::current(),
+        ));
+        assert_eq!(key_of(&src).unwrap(), "key-1", "inside the runtime");
+        let outside = src.clone();
+        let from_thread = std::thread::spawn(move || key_of(&outside)).join().unwrap();
+        assert_eq!(from_thread.unwrap(), "key-1", "from a plain thread");
+        let uses = sink
+            .events()
+            .iter()
+            .filter(|e| e.kind == VaultEventKind::CredentialUsed)
+            .count();
+        assert_eq!(uses, 2, "every use is recorded");
+        vault.remove(&id).await.unwrap();
+        let e = key_of(&src).unwrap_err().to_string();
+        assert!(e.contains(id.as_str()), "{e}");
+        let refused = std::thread::spawn(move || {
+            let current = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            current.block_on(async { key_of(&src) })
+        });
+        let e = refused.join().unwrap().unwrap_err();
+        assert!(e.to_string().contains("multi-thread"), "{e}");
+    }
 
     #[test]
     fn purposes_are_told_apart() {

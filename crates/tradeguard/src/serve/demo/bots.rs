@@ -140,7 +140,7 @@ impl Bot {
                 if self.keeps_resting_order && i == 0 {
                     self.rest(acc, &quotes, resting, records).await;
                 }
-            } else if self.rng.random_bool(0.6) {
+            } else if self.rng.random_bool(0.3) {
                 self.noise(acc, &market, &portfolio, records).await;
             }
         }

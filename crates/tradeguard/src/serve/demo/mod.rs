@@ -144,7 +144,7 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
         };
         tasks.push(tokio::spawn(bot.run(
             until,
-            Duration::from_millis(1500),
+            Duration::from_millis(2500),
             records.clone(),
         )));
     }
@@ -324,12 +324,39 @@ fn cancels(report: &Value, field: &str) -> usize {
         .sum()
 }
 
-/// The first reason of a risk refusal's detail.
+/// The reason to show of a risk refusal's detail: the per-order maximum when it is among
+/// them (the point of the oversized order), else the first.
 fn first_reason(detail: &str) -> &str {
     let reasons = detail.rsplit_once(" refused: ").map_or(detail, |(_, r)| r);
-    reasons.split("; ").next().unwrap_or(reasons)
+    let mut all = reasons.split("; ");
+    let first = all.clone().next().unwrap_or(reasons);
+    all.find(|r| r.contains("per-order maximum"))
+        .unwrap_or(first)
 }
 
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refusal_line_names_the_per_order_maximum() {
+        let cases = [
+            (
+                "x refused: a; notional 1 exceeds the per-order maximum 2; c",
+                "notional 1 exceeds the per-order maximum 2",
+            ),
+            (
+                "x refused: 10 orders in the last minute",
+                "10 orders in the last minute",
+            ),
+            ("plain", "plain"),
+        ];
+        for (i, (detail, want)) in cases.iter().enumerate() {
+            assert_eq!(first_reason(detail), *want, "TC{i} failed");
+        }
+    }
 }
