@@ -170,7 +170,14 @@ mod tests {
         }
         let s = pool.stats();
         assert_eq!(s.hits + s.misses, 200);
-        // Refill is asynchronous; wait for it without a time bound on correctness.
+        // The pool refills only once it falls to its low-water mark: drain it and take one
+        // more (a miss wakes the refill thread), then wait for the refill to complete.
+        // (Regression: waiting for a full pool right after the takes hung whenever the takes
+        // left it above the low-water mark, where the refill thread rightly sleeps.)
+        while pool.stats().available > 0 {
+            seen.insert(*pool.take().unwrap().public_key());
+        }
+        let _ = pool.take().unwrap();
         while pool.stats().available < pool.capacity() {
             std::thread::yield_now();
         }
