@@ -159,6 +159,10 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (events, halted) =
         script(&bar, started, opts.duration, &controller, &approver_clients).await?;
+    if events.iter().any(|e| e.contains("-> risk-refused")) {
+        let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
+        *r.risk_refusals.entry("steady_kraken".into()).or_default() += 1;
+    }
     let placed_while_halted: usize = ACCOUNTS
         .iter()
         .map(|a| {
