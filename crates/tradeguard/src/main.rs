@@ -49,6 +49,8 @@ enum Command {
     Backtest(cmd::risk::BacktestArgs),
     /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`.
     Audit(cmd::audit::AuditArgs),
+    /// Sealed per-trade intents: `send` (with dummies, or at a constant rate), `status`.
+    Intent(cmd::intents::IntentArgs),
     #[command(flatten)]
     Client(cmd::client::ClientCommand),
 }
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::risk::run_config(args),
         Command::Backtest(args) => cmd::risk::run_backtest(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Intent(args) => cmd::intents::run(args),
         Command::Client(c) => cmd::client::run(c),
     };
     result.unwrap_or_else(|err| {

@@ -1,25 +1,256 @@
-//! Sealed intents from the command line: `tradeguard bench intents` (and, with the client,
-//! `tradeguard intent send`).
+//! Sealed intents from the command line: `tradeguard intent send|status` (through
+//! `tradeguard_client::intent`) and `tradeguard bench intents`.
+//!
+//! `intent send` seals the order (JSON, from `--order`, `@FILE` or `-` for stdin) with the
+//! principal's key, sends it with `--dummies` dummies (default 2) in a random order, and prints
+//! the routing id. With `--constant-rate-ms T` it sends one packet every T ms for `--ticks`
+//! ticks instead: the order on the first, dummies on the others. `intent status ID...` asks for
+//! up to 8 intents inside a sealed query. The routing key (32 bytes, base64url, from the
+//! operator) comes from `--routing-key FILE` or `TRADEGUARD_ROUTING_KEY`; without it the gateway
+//! still returns each routing id in its sealed answer.
 
 use std::hint::black_box;
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::process::ExitCode;
+
 use anyhow::Context as _;
 use serde_json::{Value, json};
+use tradeguard_client::intent::{IntentClient, IntentOptions, IntentQueue, IntentSendError};
+use tradeguard_client::{ClientConfig, ClientError, PrincipalKey, Trust};
 use tradeguard_crypto::envelope::{self, Envelope, Info, RecipientKey};
 use tradeguard_crypto::hpke::{Aead, Kem, PrivateKey};
 use tradeguard_crypto::intent::pad::unpad;
 use tradeguard_crypto::intent::{
     IntentPayload, IntentSealer, KeyPool, OpenPolicy, SignedIntent, open_intent,
 };
+use tradeguard_crypto::intent::{RoutingId, RoutingKey};
 use tradeguard_crypto::sign::Ed25519SigningKey;
 
 use aws_lc_rs::agreement::{self, PrivateKey as AgreementKey, UnparsedPublicKey, X25519};
 
 use crate::cmd::bench::rate;
+use crate::cmd::client::{Conn, GATEWAY_CERT_FILE};
+
+/// `tradeguard intent ...`.
+#[derive(clap::Args, Debug)]
+pub struct IntentArgs {
+    #[command(subcommand)]
+    cmd: IntentCmd,
+    #[command(flatten)]
+    conn: Conn,
+    /// The routing key this principal shares with the gateway (a file holding it as
+    /// base64url).
+    #[arg(
+        long,
+        global = true,
+        env = "TRADEGUARD_ROUTING_KEY",
+        value_name = "FILE|KEY"
+    )]
+    routing_key: Option<String>,
+    /// Seal with X-Wing (post-quantum hybrid) instead of X25519.
+    #[arg(long, global = true)]
+    post_quantum: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum IntentCmd {
+    /// Seal and send one order (a `POST /v1/orders` body) with its dummies.
+    Send {
+        /// The order JSON, `@FILE`, or `-` for stdin.
+        #[arg(long)]
+        order: String,
+        /// Dummies sent with it (ignored in constant-rate mode).
+        #[arg(long, default_value_t = 2)]
+        dummies: usize,
+        /// Constant-rate mode: one packet every this many milliseconds.
+        #[arg(long, value_name = "MS", requires = "ticks")]
+        constant_rate_ms: Option<u64>,
+        /// Constant-rate mode: how many packets in all (the order, then dummies).
+        #[arg(long, value_name = "N")]
+        ticks: Option<u32>,
+    },
+    /// The status of intents by routing id (32 hex digits each, at most 8).
+    Status {
+        /// Routing ids.
+        #[arg(required = true, num_args = 1..=8)]
+        ids: Vec<String>,
+    },
+}
+
+/// Runs `tradeguard intent ...`; prints JSON, exit 2 for what the user must fix.
+pub fn run(args: IntentArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match rt.block_on(dispatch(args)) {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            let usage = matches!(
+                e,
+                IntentSendError::Intent(_)
+                    | IntentSendError::Client(ClientError::Key { .. } | ClientError::Config(_))
+            );
+            Ok(ExitCode::from(if usage { 2 } else { 1 }))
+        }
+    }
+}
+
+/// What to do, checked before any connection is made.
+enum Job {
+    Send(Value),
+    AtRate { order: Value, ms: u64, ticks: u32 },
+    Status(Vec<RoutingId>),
+}
+
+fn job(cmd: IntentCmd) -> Result<Job, IntentSendError> {
+    Ok(match cmd {
+        IntentCmd::Send {
+            order,
+            constant_rate_ms: Some(ms),
+            ticks,
+            ..
+        } => Job::AtRate {
+            order: read_order(&order)?,
+            ms,
+            ticks: ticks.unwrap_or(1),
+        },
+        IntentCmd::Send { order, .. } => Job::Send(read_order(&order)?),
+        IntentCmd::Status { ids } => Job::Status(
+            ids.iter()
+                .map(|s| {
+                    RoutingId::from_hex(s).ok_or_else(|| {
+                        usage(format!(
+                            "`{s}` is not a routing id (32 lower-case hex digits)"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+async fn dispatch(a: IntentArgs) -> Result<Value, IntentSendError> {
+    let dummies = match &a.cmd {
+        IntentCmd::Send { dummies, .. } => *dummies,
+        IntentCmd::Status { .. } => 2,
+    };
+    let job = job(a.cmd)?;
+    let routing = a.routing_key.as_deref().map(routing_key).transpose()?;
+    let constant_rate = matches!(job, Job::AtRate { .. });
+    let options = IntentOptions {
+        dummies: if constant_rate { 0 } else { dummies },
+        constant_rate,
+        post_quantum: a.post_quantum,
+        ..IntentOptions::default()
+    };
+    let client = IntentClient::connect(&config(&a.conn)?, key(&a.conn)?, routing, options).await?;
+    match job {
+        Job::AtRate { order, ms, ticks } => send_at_constant_rate(&client, order, ms, ticks).await,
+        Job::Send(order) => {
+            let sent = client.send(order).await?;
+            Ok(json!({"routing_id": sent.routing_id.map(|i| i.to_hex()), "packets": sent.packets}))
+        }
+        Job::Status(ids) => Ok(json!({"status": client.status(&ids).await?})),
+    }
+}
+
+async fn send_at_constant_rate(
+    client: &IntentClient,
+    order: Value,
+    ms: u64,
+    ticks: u32,
+) -> Result<Value, IntentSendError> {
+    let queue = IntentQueue::default();
+    queue.push(order);
+    let mut every = tokio::time::interval(Duration::from_millis(ms.max(1)));
+    let mut routing_id = None;
+    for _ in 0..ticks {
+        every.tick().await;
+        if let Some(sent) = client.tick(&queue).await? {
+            routing_id = sent.routing_id;
+        }
+    }
+    Ok(json!({"routing_id": routing_id.map(|i| i.to_hex()), "packets": ticks}))
+}
+
+fn usage(msg: String) -> IntentSendError {
+    IntentSendError::Client(ClientError::Config(msg))
+}
+
+fn read_order(arg: &str) -> Result<Value, IntentSendError> {
+    let text = match arg {
+        "-" => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| usage(format!("cannot read the order from stdin: {e}")))?;
+            s
+        }
+        a if a.starts_with('@') => std::fs::read_to_string(&a[1..])
+            .map_err(|e| usage(format!("cannot read the order file {}: {e}", &a[1..])))?,
+        a => a.to_owned(),
+    };
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        usage(format!(
+            "the order is not JSON ({e}); pass a POST /v1/orders body"
+        ))
+    })?;
+    if !v.is_object() {
+        return Err(usage(
+            "the order must be a JSON object (a POST /v1/orders body)".into(),
+        ));
+    }
+    Ok(v)
+}
+
+/// The routing key from a file or, failing that, the value itself (base64url of 32 bytes).
+fn routing_key(arg: &str) -> Result<RoutingKey, IntentSendError> {
+    let text = std::fs::read_to_string(arg).unwrap_or_else(|_| arg.to_owned());
+    let text = tradeguard_crypto::secret::SecretString::new(text);
+    let raw = tradeguard_crypto::b64::decode(text.expose_secret().trim())
+        .map(tradeguard_crypto::secret::SecretBytes::new)
+        .map_err(|_| {
+            usage(
+                "the routing key is not base64url; give the file or value the operator handed out"
+                    .into(),
+            )
+        })?;
+    RoutingKey::from_bytes(raw.expose_secret())
+        .map_err(|_| usage("the routing key must be 32 bytes".into()))
+}
+
+fn key(conn: &Conn) -> Result<PrincipalKey, ClientError> {
+    let path = conn
+        .key
+        .clone()
+        .unwrap_or_else(|| conn.data_dir.join("controller.key"));
+    PrincipalKey::load_pem_file(&path)
+}
+
+fn config(conn: &Conn) -> Result<ClientConfig, ClientError> {
+    let url = if conn.url.contains("://") {
+        conn.url.clone()
+    } else {
+        format!("https://{}", conn.url)
+    };
+    let default_cert = conn.data_dir.join(GATEWAY_CERT_FILE);
+    let trust = match &conn.cert {
+        Some(path) => Trust::pinned_file(path)?,
+        None if default_cert.is_file() => Trust::pinned_file(&default_cert)?,
+        None => Trust::PlatformRoots,
+    };
+    Ok(ClientConfig::new(url, trust))
+}
 
 /// A limit order of realistic size, the content of every measured intent.
 fn sample_order(i: u64) -> Value {
@@ -321,7 +552,149 @@ fn compare(ours: &Value, theirs: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
+    use clap::Parser;
+    use tradeguard_gateway::audit::MemoryAudit;
+    use tradeguard_gateway::intents::{DerivedRoutingKeys, IntentConfig, IntentIntake};
+    use tradeguard_gateway::keys::GatewayKeys;
+    use tradeguard_gateway::principal::PrincipalRecord;
+    use tradeguard_gateway::scope::{Scope, ScopeSet};
+    use tradeguard_gateway::state::GatewayBuilder;
+
     use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        top: Top,
+    }
+
+    #[derive(clap::Subcommand)]
+    enum Top {
+        Intent(IntentArgs),
+    }
+
+    fn parse(args: &[&str]) -> IntentArgs {
+        let Top::Intent(a) = Cli::try_parse_from(args).unwrap().top;
+        a
+    }
+
+    /// A gateway with sealed intents on loopback, a trading principal's key file and its
+    /// routing key (derived the way an operator would hand it out).
+    async fn gateway(dir: &std::path::Path) -> (SocketAddr, Arc<IntentIntake>, String, String) {
+        let store = tradeguard_store::Store::open_sqlite(&dir.join("gw.db"))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let rk = RecipientKey::generate_x25519().unwrap();
+        let keys = GatewayKeys::new(
+            vec![rk.public_key()],
+            Arc::new(Ed25519SigningKey::generate().unwrap()),
+        );
+        let master = tradeguard_crypto::secret::SecretKey::<32>::random().unwrap();
+        let derived = DerivedRoutingKeys::new(master.clone());
+        let intake = Arc::new(IntentIntake::new(
+            rk,
+            Box::new(DerivedRoutingKeys::new(master)),
+            IntentConfig::default(),
+        ));
+        let state = GatewayBuilder::new(store, keys, Arc::new(MemoryAudit::default()))
+            .intents(intake.clone())
+            .build()
+            .await
+            .unwrap();
+        let bot = Ed25519SigningKey::generate().unwrap();
+        let did = tradeguard_crypto::did::encode_ed25519_did(&bot.verifying_key());
+        let record = PrincipalRecord::ed25519(&did, ScopeSet::of(&[Scope::Trade]), "cli").unwrap();
+        state.directory.put(&record, 0).await.unwrap();
+        let key_path = dir.join("bot.key");
+        std::fs::write(&key_path, bot.to_pkcs8_pem().expose_secret()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let routing = tradeguard_crypto::b64::encode(derived.derive(&did).expose_secret());
+        let app = tradeguard_gateway::api::router(state);
+        let handle = tradeguard_gateway::tls::Handle::new();
+        let h = handle.clone();
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        tokio::spawn(async move {
+            tradeguard_gateway::tls::serve(
+                app,
+                addr,
+                tradeguard_gateway::tls::Transport::DangerousPlainHttp,
+                h,
+            )
+            .await
+        });
+        let addr = handle.listening().await.unwrap();
+        (addr, intake, key_path.display().to_string(), routing)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn intent_send_then_status_from_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, intake, key, routing) = gateway(dir.path()).await;
+        let url = format!("http://{addr}");
+        let order = r#"{"client_order_id":"cli-1","profile":"p1","symbol":"BTC/USD","side":"buy","type":"limit","price":"50000","quantity":"0.01"}"#;
+        let base = [
+            "t",
+            "intent",
+            "--url",
+            &url,
+            "--key",
+            &key,
+            "--routing-key",
+            &routing,
+        ];
+        let mut send = base.to_vec();
+        send.extend(["send", "--order", order]);
+        let out = dispatch(parse(&send)).await.unwrap();
+        assert_eq!(out["packets"], 3);
+        let id = out["routing_id"].as_str().unwrap().to_owned();
+        let s = intake.stats();
+        assert_eq!((s.real, s.dummies), (1, 2));
+        let mut status = base.to_vec();
+        status.extend(["status", &id]);
+        let out = dispatch(parse(&status)).await.unwrap();
+        assert_eq!(out["status"][0]["id"], id.as_str());
+
+        let mut rate = base.to_vec();
+        rate.extend([
+            "send",
+            "--order",
+            order,
+            "--constant-rate-ms",
+            "1",
+            "--ticks",
+            "3",
+        ]);
+        let out = dispatch(parse(&rate)).await.unwrap();
+        assert_eq!(out["packets"], 3);
+        let s = intake.stats();
+        assert_eq!((s.real, s.dummies), (2, 4), "one real, then two dummies");
+    }
+
+    #[test]
+    fn fail_bad_command_line_input() {
+        assert!(
+            Cli::try_parse_from([
+                "t",
+                "intent",
+                "send",
+                "--order",
+                "{}",
+                "--constant-rate-ms",
+                "5"
+            ])
+            .is_err(),
+            "--ticks is required with a rate"
+        );
+        assert!(Cli::try_parse_from(["t", "intent", "status"]).is_err());
+        assert!(read_order("[1]").is_err());
+        assert!(read_order("not json").is_err());
+        assert!(routing_key("c2hvcnQ").is_err(), "5 bytes");
+        assert!(routing_key(&tradeguard_crypto::b64::encode(&[7u8; 32])).is_ok());
+    }
 
     #[test]
     fn bench_report_has_every_figure() {
