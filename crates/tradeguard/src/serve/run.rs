@@ -210,16 +210,9 @@ async fn start_gateway(
         .collect();
     let gw_clock = Arc::new(tradeguard_gateway::clock::SystemClock);
     let risk = Arc::new(LiveRisk::new(&config.risk, &exchanges, gw_clock)?);
-    for (name, a) in &accounts {
-        let dangerous = config.accounts[name].dangerous_accept_unverified_permissions;
-        let report = tradeguard_exchange::permissions::verify_key(&*a.exchange, name, dangerous)
-            .await
-            .map_err(|e| anyhow::anyhow!("[accounts.{name}]: {e}"))?;
-        let e = AuditEvent::of("serve.key_checked")
-            .and_then(|e| e.field("account", name.as_str()))
-            .and_then(|e| e.field("verified", report.permissions.is_some()))
-            .and_then(|e| e.field("warnings", report.warnings.len()));
-        audit::record(&log, e).await?;
+    for a in accounts.values() {
+        let checked = venues::check_key(a).await?;
+        super::tasks::record_key_check(&log, a, &checked).await?;
     }
     let since = tradeguard_exchange::model::UnixMillis(now_ms() - 24 * 3600 * 1000);
     for (name, a) in &accounts {

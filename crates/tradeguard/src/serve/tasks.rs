@@ -16,7 +16,7 @@ use tradeguard_vault::UnlockedVault;
 
 use super::market::PublicMarkets;
 use super::risk::LiveRisk;
-use super::venues::Venues;
+use super::venues::{Account, KeyCheck, Venues, check_key};
 
 /// One account's market-data source and the pairs its profiles trade.
 pub struct MarketFeed {
@@ -45,8 +45,10 @@ pub struct PollLoop {
 }
 
 impl PollLoop {
-    /// One round: market data, then the poller; while HALTED, any open order is cancelled.
+    /// One round: keys not confirmed yet, market data, then the poller; while HALTED, any open
+    /// order is cancelled.
     pub async fn once(&self) {
+        self.recheck_keys().await;
         for m in &self.markets {
             match m.source.fetch(&m.symbols).await {
                 Ok(q) => self.risk.set_quotes(&m.account, q),
@@ -58,6 +60,23 @@ impl PollLoop {
         self.poller.poll_once().await;
         if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
             self.sweep().await;
+        }
+    }
+
+    /// Asks again about keys whose exchange was unreachable at start.
+    async fn recheck_keys(&self) {
+        for a in self.venues.accounts().values() {
+            if a.key_checked.load(std::sync::atomic::Ordering::SeqCst) {
+                continue;
+            }
+            match check_key(a).await {
+                Ok(checked) => {
+                    if let Err(e) = record_key_check(&self.audit, a, &checked).await {
+                        tracing::error!(error = %e, "key check not audited");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "key refused; the account stays closed"),
+            }
         }
     }
 
@@ -93,6 +112,24 @@ impl PollLoop {
             }
         }
     }
+}
+
+/// Records a key check: `serve.key_checked` (with the exchange's verdict) or
+/// `serve.key_unchecked` (exchange unreachable: the account is closed until a check passes).
+pub async fn record_key_check(log: &AuditLog, a: &Account, c: &KeyCheck) -> anyhow::Result<()> {
+    let e = match c {
+        KeyCheck::Passed(r) => AuditEvent::of("serve.key_checked")
+            .and_then(|e| e.field("account", a.name.as_str()))
+            .and_then(|e| e.field("verified", r.permissions.is_some()))
+            .and_then(|e| e.field("warnings", r.warnings.len())),
+        KeyCheck::Unreachable(reason) => {
+            tracing::warn!(account = %a.name, %reason, "key not checked: exchange unreachable; account closed until a poll checks it");
+            AuditEvent::of("serve.key_unchecked")
+                .and_then(|e| e.field("account", a.name.as_str()))
+                .and_then(|e| e.field("reason", reason.as_str()))
+        }
+    };
+    super::audit::record(log, e).await
 }
 
 /// How often the rotation schedule is looked at: a quarter of the interval, at most hourly.

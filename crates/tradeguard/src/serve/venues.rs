@@ -40,6 +40,36 @@ pub struct Account {
     pub id: AccountId,
     /// The order ledger.
     pub ledger: Arc<dyn OrderLedger>,
+    /// Set once the exchange confirmed the key cannot withdraw or transfer (see
+    /// [`check_key`]); orders to the account are refused until then.
+    pub key_checked: Arc<std::sync::atomic::AtomicBool>,
+    /// `dangerous_accept_unverified_permissions` of the account.
+    pub dangerous_unverified: bool,
+}
+
+/// What checking an account's key found.
+pub enum KeyCheck {
+    /// The key may be used (with the exchange's report, `None` when accepted unverified).
+    Passed(tradeguard_exchange::permissions::KeyReport),
+    /// The exchange could not be asked; the account stays closed and is asked again.
+    Unreachable(String),
+}
+
+/// Asks the exchange what `a`'s key may do. A key that can withdraw or transfer (or whose
+/// permissions cannot be known, unless the account accepts that) is an error: `serve` does
+/// not start with it. An unreachable exchange closes only this account until a later check
+/// passes, so one exchange's outage does not keep the gateway (and its halt) down.
+pub async fn check_key(a: &Account) -> anyhow::Result<KeyCheck> {
+    use tradeguard_exchange::permissions::{KeyRefusal, verify_key};
+    match verify_key(&*a.exchange, &a.name, a.dangerous_unverified).await {
+        Ok(report) => {
+            a.key_checked
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(KeyCheck::Passed(report))
+        }
+        Err(KeyRefusal::Exchange { source, .. }) => Ok(KeyCheck::Unreachable(source.to_string())),
+        Err(refusal) => Err(anyhow::anyhow!("[accounts.{}]: {refusal}", a.name)),
+    }
 }
 
 /// Builds one connector per account, each signing with its vault credential. Refuses a
@@ -91,6 +121,8 @@ pub async fn connect(
             placer,
             id: cfg.account.clone(),
             ledger: ledger.clone(),
+            key_checked: Arc::default(),
+            dangerous_unverified: section.dangerous_accept_unverified_permissions,
         };
         out.insert(name.clone(), account);
     }
@@ -245,6 +277,14 @@ impl OrderRouter for Venues {
             .to_owned();
         let req = request(order)?;
         let account = self.account(&name)?;
+        if !account
+            .key_checked
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(VenueError::Failed(format!(
+                "{name}: the exchange has not confirmed yet that the key cannot withdraw (it was unreachable); orders resume once a poll confirms it"
+            )));
+        }
         let placed = account
             .placer
             .place(&req)
@@ -452,5 +492,57 @@ impl OrderCanceller for Venues {
         }
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use tradeguard_exchange::ledger::InMemoryLedger;
+    use tradeguard_exchange::model::ExchangeId;
+    use tradeguard_exchange::{ConnectorConfig, InMemorySecretSource};
+    use tradeguard_sim::{SimConfig, Venue};
+
+    use super::*;
+
+    fn account(hub: &ConnectorHub, base: &str, key: &str, secret: &str) -> Account {
+        let id = AccountId::parse("k").unwrap();
+        let mut cfg = ConnectorConfig::new(ExchangeId::Kraken, id.clone())
+            .with_base_url(base.parse().unwrap());
+        cfg.timeout = Duration::from_secs(2);
+        cfg.retry.max_attempts = 1;
+        let secrets = Arc::new(InMemorySecretSource::from_parts(key, secret, None));
+        let exchange = hub.connect(&cfg, secrets).unwrap();
+        let ledger: Arc<dyn OrderLedger> = Arc::new(InMemoryLedger::new());
+        let placer = OrderPlacer::new(exchange.clone(), ledger.clone(), id.clone(), hub.clock());
+        Account {
+            name: "k".into(),
+            exchange,
+            placer: Arc::new(placer),
+            id,
+            ledger,
+            key_checked: Arc::default(),
+            dangerous_unverified: false,
+        }
+    }
+
+    /// A reachable exchange confirms the key and opens the account; an unreachable one keeps
+    /// it closed without failing the start.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn key_checks_open_accounts_only_when_the_exchange_confirms() {
+        let sim = tradeguard_sim::start(SimConfig::default()).await.unwrap();
+        let hub = ConnectorHub::system();
+        let c = sim.keys().get(Venue::Kraken);
+        let up = account(&hub, &c.base_url, &c.api_key, c.api_secret.expose_secret());
+        assert!(matches!(check_key(&up).await.unwrap(), KeyCheck::Passed(_)));
+        assert!(up.key_checked.load(Ordering::SeqCst));
+        let down = account(&hub, "http://127.0.0.1:9", "k", "c2VjcmV0");
+        assert!(matches!(
+            check_key(&down).await.unwrap(),
+            KeyCheck::Unreachable(_)
+        ));
+        assert!(!down.key_checked.load(Ordering::SeqCst));
+        sim.shutdown().await;
     }
 }
