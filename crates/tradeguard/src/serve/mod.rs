@@ -3,7 +3,7 @@
 //! - [`config`]: the strict configuration file (`tradeguard.example.toml`).
 //! - [`run`]: the start sequence, the server's life and its graceful stop.
 //! - [`secrets`]: the exchange connectors' secret source over the vault.
-//! - [`venues`]: order routing and the halt's cancel-all over the exchange connectors.
+//! - [`venues`]: order routing over the exchange connectors; [`halt`]: the halt's cancel-all.
 //! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
@@ -14,6 +14,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod demo;
+pub mod halt;
 pub mod ledger;
 pub mod market;
 pub mod risk;
