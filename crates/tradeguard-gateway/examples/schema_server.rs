@@ -31,6 +31,7 @@ use tradeguard_gateway::config::{GatewayConfig, LockoutPolicy, QuorumAction, Quo
 use tradeguard_gateway::keys::GatewayKeys;
 use tradeguard_gateway::principal::PrincipalRecord;
 use tradeguard_gateway::scope::{Scope, ScopeSet};
+use tradeguard_gateway::intents::{IntentConfig, IntentIntake, MemoryRoutingKeys};
 use tradeguard_gateway::state::GatewayBuilder;
 use tradeguard_gateway::tls::{self, Handle, Transport};
 use tradeguard_gateway::venue::{
@@ -75,15 +76,23 @@ async fn main() -> Result<(), Error> {
         Arc::new(tradeguard_audit::clock::SystemClock),
     )
     .await?;
+    let recipient = RecipientKey::generate_x25519()?;
     let keys = GatewayKeys::new(
-        vec![RecipientKey::generate_x25519()?.public_key()],
+        vec![recipient.public_key()],
         Arc::new(Ed25519SigningKey::generate()?),
     );
+    // POST /v1/intents answers every packet alike; schemathesis sends it bodies that never open.
+    let intake = Arc::new(IntentIntake::new(
+        recipient,
+        Box::new(MemoryRoutingKeys::default()),
+        IntentConfig::default(),
+    ));
     let venues = Arc::new(MemoryVenues::default());
     let state = GatewayBuilder::new(store, keys, Arc::new(AuditLogSink(Arc::new(audit))))
         .config(config(&did, &absent))
         .clock(clock.clone())
         .venues(Arc::new(risk(clock)), venues.clone(), venues)
+        .intents(intake)
         .build()
         .await?;
     let record = PrincipalRecord::ed25519(&did, ScopeSet::of(&Scope::ALL), "schemathesis")?;

@@ -38,7 +38,19 @@ async fn document_and_router_agree() {
             let public = PUBLIC_ENDPOINTS
                 .iter()
                 .any(|(pm, pp)| *pm == m.as_str() && pp == path);
-            if public {
+            if public && path == "/v1/intents" {
+                // Every packet, even an empty one, gets the one sealed answer, or the intake
+                // is off.
+                let code = status.as_str();
+                assert!(
+                    matches!(code, "202" | "404"),
+                    "{method} {path}: {status} {v}"
+                );
+                assert!(
+                    op["responses"][code].is_object(),
+                    "{method} {path} documents {code}"
+                );
+            } else if public {
                 assert_eq!(status, StatusCode::OK, "{method} {path}");
                 assert!(op["responses"]["200"].is_object());
             } else {

@@ -85,11 +85,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep("POST", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
 ];
 
-/// Public endpoints (no authentication).
+/// Public endpoints (no authentication at the HTTP layer; a sealed intent proves its sender
+/// inside the seal).
 pub const PUBLIC_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/health"),
     ("GET", "/v1/keys"),
     ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/intents"),
 ];
 
 fn need_of(method: &str, path: &str) -> Need {

@@ -265,14 +265,38 @@ fn operation(e: &Endpoint, config: &GatewayConfig) -> Value {
     op
 }
 
-fn public_operation(path: &str) -> Value {
+fn public_operation(method: &str, path: &str) -> Value {
+    if (method, path) == ("POST", "/v1/intents") {
+        return intents_operation();
+    }
     let schema = match path {
         "/v1/health" => object(&["status"], json!({"status": {"const": "ok"}})),
         "/v1/keys" => schema_ref("GatewayKeys"),
         _ => json!({"type": "object"}),
     };
-    json!({"summary": format!("GET {path}"), "security": [],
+    json!({"summary": format!("{method} {path}"), "security": [],
         "responses": {"200": ok_json("ok", schema)}})
+}
+
+/// `POST /v1/intents`: no identity outside the seal, and one answer for every packet (real,
+/// dummy, query, or one that does not open), so the only other answers are the intake being
+/// off (404) and the body limit (413).
+fn intents_operation() -> Value {
+    json!({"summary": "POST /v1/intents",
+    "description": "One sealed intent packet (an HPKE envelope, info `tradeguard/v1 intent`, padded to the configured packet size). No HTTP authentication: the principal's did:key and Ed25519 signature are inside the seal. Every packet, real, dummy, status query or one that fails to open, is answered 202 with one sealed answer of fixed size.",
+    "security": [],
+    // Any body is answered alike (a packet that does not open looks like any other), so
+    // the schema constrains nothing; the envelope a client sends is `Envelope`.
+    "requestBody": {"required": true,
+        "content": {"application/json": {"schema": {
+            "description": "an Envelope (#/components/schemas/Envelope) sealed with info `tradeguard/v1 intent`; any other body is answered 202 the same way"}}}},
+    "responses": {
+        "202": ok_json("the sealed answer (unpadded base64url of a fixed-size HPKE-sealed response)",
+            object(&["v", "answer"], json!({"v": {"const": 1},
+                "answer": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}))),
+        "404": problem_ref(),
+        "413": problem_ref(),
+    }})
 }
 
 /// The OpenAPI document for a gateway running with `config`.
@@ -280,7 +304,7 @@ pub fn document(config: &GatewayConfig) -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path) in PUBLIC_ENDPOINTS {
         paths.entry(path.to_string()).or_insert_with(|| json!({}))[method.to_lowercase()] =
-            public_operation(path);
+            public_operation(method, path);
     }
     for e in ENDPOINTS {
         paths.entry(e.path.to_string()).or_insert_with(|| json!({}))[e.method.to_lowercase()] =
