@@ -286,10 +286,10 @@ fn intents_operation() -> Value {
     "description": "One sealed intent packet (an HPKE envelope, info `tradeguard/v1 intent`, padded to the configured packet size). No HTTP authentication: the principal's did:key and Ed25519 signature are inside the seal. Every packet, real, dummy, status query or one that fails to open, is answered 202 with one sealed answer of fixed size.",
     "security": [],
     // Any body is answered alike (a packet that does not open looks like any other), so
-    // the schema constrains nothing; the envelope a client sends is `Envelope`.
-    "requestBody": {"required": true,
+    // the schema constrains nothing (an empty body included); a client sends an `Envelope`.
+    "requestBody": {"required": false,
         "content": {"application/json": {"schema": {
-            "description": "an Envelope (#/components/schemas/Envelope) sealed with info `tradeguard/v1 intent`; any other body is answered 202 the same way"}}}},
+            "description": "an Envelope (#/components/schemas/Envelope) sealed with info `tradeguard/v1 intent`; any other body, or none, is answered 202 the same way"}}}},
     "responses": {
         "202": ok_json("the sealed answer (unpadded base64url of a fixed-size HPKE-sealed response)",
             object(&["v", "answer"], json!({"v": {"const": 1},
