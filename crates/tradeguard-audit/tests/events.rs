@@ -116,7 +116,7 @@ fn samples() -> Vec<Event> {
             qty: dec("0.010"),
             price: dec("64250.10"),
             fee: dec("0.00001"),
-            fee_asset: "BTC".into(),
+            fee_asset: Some("BTC".into()),
             complete: false,
         },
         Event::OrderCancelled {
@@ -129,6 +129,14 @@ fn samples() -> Vec<Event> {
             principal: "bot-1".into(),
             code: "concentration".into(),
             reason: "BTC would be 61% of the portfolio; the limit is 40%".into(),
+        },
+        Event::OrderRejected {
+            order: order(),
+            reason: "binance -2010: Account has insufficient balance".into(),
+        },
+        Event::OrderUnknown {
+            order: order(),
+            reason: "timed out after 10 s".into(),
         },
         Event::TradingStateChanged {
             from: TradingState::Active,
@@ -279,6 +287,12 @@ fn each_kind_has_fixed_fields() {
             "symbol",
         ],
     );
+    for kind in ["order.rejected", "order.unknown"] {
+        expect(
+            kind,
+            &["client_order_id", "exchange", "profile", "reason", "symbol"],
+        );
+    }
     expect(
         "auth.success",
         &["address", "key_id", "method", "principal"],

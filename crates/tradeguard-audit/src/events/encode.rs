@@ -30,6 +30,8 @@ pub(super) fn kind(event: &Event) -> &'static str {
         Event::OrderFilled { .. } => "order.filled",
         Event::OrderCancelled { .. } => "order.cancelled",
         Event::OrderRefused { .. } => "order.refused",
+        Event::OrderRejected { .. } => "order.rejected",
+        Event::OrderUnknown { .. } => "order.unknown",
         Event::TradingStateChanged { from, to, .. } => match (from, to) {
             (_, TradingState::Halted) => "trading.halted",
             (TradingState::Halted, _) => "trading.resumed",
@@ -220,7 +222,7 @@ pub(super) fn encode(event: &Event) -> Result<AuditEvent, AuditError> {
             .money("qty", *qty)?
             .money("price", *price)?
             .money("fee", *fee)?
-            .text("fee_asset", fee_asset)?
+            .opt_text("fee_asset", fee_asset.as_deref())?
             .public("complete", *complete)?,
         Event::OrderCancelled { order, by, reason } => f
             .order(order)?
@@ -236,6 +238,9 @@ pub(super) fn encode(event: &Event) -> Result<AuditEvent, AuditError> {
             .text("principal", principal)?
             .text("code", code)?
             .text("reason", reason)?,
+        Event::OrderRejected { order, reason } | Event::OrderUnknown { order, reason } => {
+            f.order(order)?.text("reason", reason)?
+        }
         Event::TradingStateChanged {
             from,
             to,

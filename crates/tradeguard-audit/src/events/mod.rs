@@ -52,6 +52,8 @@ pub const KINDS: &[&str] = &[
     "order.filled",
     "order.cancelled",
     "order.refused",
+    "order.rejected",
+    "order.unknown",
     "trading.halted",
     "trading.resumed",
     "trading.state_changed",
@@ -203,8 +205,8 @@ pub enum Event {
         price: Decimal,
         /// Fee charged.
         fee: Decimal,
-        /// Asset the fee was charged in.
-        fee_asset: String,
+        /// Asset the fee was charged in, when the exchange reports it (Kraken does not).
+        fee_asset: Option<String>,
         /// True when the order is now completely filled.
         complete: bool,
     },
@@ -212,7 +214,8 @@ pub enum Event {
     OrderCancelled {
         /// Which order.
         order: OrderRef,
-        /// A principal's name, or `exchange` / `gateway`.
+        /// A principal's name; `client` (a cancel request, whose principal the request's own
+        /// entry names); `halt`; or `exchange` (cancelled or expired there).
         by: String,
         /// Why, if known.
         reason: Option<String>,
@@ -226,6 +229,25 @@ pub enum Event {
         /// The refusing check's code (`max_position`, `concentration`, `halted`, …).
         code: String,
         /// The risk engine's reason, as shown to the caller.
+        reason: String,
+    },
+    /// The order was sent but not placed (`order.rejected`): the exchange refused it, or an
+    /// order whose outcome was unknown was proven never to have arrived, or it was recorded and
+    /// never sent (the gateway stopped in between).
+    OrderRejected {
+        /// Which order.
+        order: OrderRef,
+        /// Why (the exchange's code and message, or how it was resolved; never a secret).
+        reason: String,
+    },
+    /// The order's placement outcome is unknown (`order.unknown`): a timeout, a dropped
+    /// connection or a 5xx. It is resolved by asking the exchange, never by sending it again;
+    /// the resolution is the next event of the order (`order.acknowledged` or
+    /// `order.rejected`).
+    OrderUnknown {
+        /// Which order.
+        order: OrderRef,
+        /// What failed.
         reason: String,
     },
     /// Trading moved between ACTIVE, REDUCING and HALTED: `trading.halted` into HALTED,
