@@ -47,6 +47,7 @@ mod gateway_keys;
 pub mod harden;
 mod kdf;
 mod rotation;
+mod routing;
 mod seal;
 mod vault;
 

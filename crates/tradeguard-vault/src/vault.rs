@@ -316,4 +316,23 @@ impl UnlockedVault {
     pub fn gateway_signing_key(&self) -> Result<Ed25519SigningKey> {
         Ed25519SigningKey::from_seed(self.gateway.signing.expose_seed()).map_err(VaultError::Crypto)
     }
+
+    /// An owned copy of the gateway's HPKE private keys (X25519 and X-Wing), for the sealed
+    /// intent intake, which opens packets outside the vault. It zeroizes on drop.
+    pub fn intent_recipient(&self) -> Result<envelope::RecipientKey> {
+        use tradeguard_crypto::hpke::{Kem, PrivateKey};
+        let copy = |kem: Kem| {
+            let k = self
+                .gateway
+                .recipient
+                .key_for(kem)
+                .ok_or(VaultError::Crypto(
+                    tradeguard_crypto::CryptoError::Internal("HPKE key"),
+                ))?;
+            PrivateKey::from_bytes(kem, k.to_secret_bytes().expose_secret())
+                .map_err(VaultError::Crypto)
+        };
+        envelope::RecipientKey::new(copy(Kem::X25519HkdfSha256)?, Some(copy(Kem::XWing)?))
+            .map_err(VaultError::Crypto)
+    }
 }
