@@ -56,6 +56,7 @@ mod meta;
 mod migrate;
 pub mod orders;
 mod row;
+mod snapshot;
 mod store;
 mod tx;
 pub mod vault;
