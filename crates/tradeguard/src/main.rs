@@ -49,6 +49,11 @@ enum Command {
     Backtest(cmd::risk::BacktestArgs),
     /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`.
     Audit(cmd::audit::AuditArgs),
+    /// Archive the data dir while the gateway runs (consistent database snapshot, secrets stay
+    /// sealed): `backup --out FILE`.
+    Backup(cmd::backup::BackupArgs),
+    /// Bring a backup archive back into a new data dir, every file's SHA-256 checked first.
+    Restore(cmd::backup::RestoreArgs),
     /// Sealed per-trade intents: `send` (with dummies, or at a constant rate), `status`.
     Intent(cmd::intents::IntentArgs),
     #[command(flatten)]
@@ -72,6 +77,8 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::risk::run_config(args),
         Command::Backtest(args) => cmd::risk::run_backtest(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Backup(args) => cmd::backup::run(args),
+        Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Intent(args) => cmd::intents::run(args),
         Command::Client(c) => cmd::client::run(c),
     };

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod client;
 pub mod credentials;
