@@ -88,10 +88,14 @@ async fn main() -> Result<(), Error> {
         IntentConfig::default(),
     ));
     let venues = Arc::new(MemoryVenues::default());
+    // Orders are checked against p1's open orders; GET /v1/portfolio and
+    // POST /v1/rebalance/{profile} plan over the same state.
+    let gate = Arc::new(risk(clock.clone()).with_open_orders(venues.clone()));
     let state = GatewayBuilder::new(store, keys, Arc::new(AuditLogSink(Arc::new(audit))))
         .config(config(&did, &absent))
         .clock(clock.clone())
-        .venues(Arc::new(risk(clock)), venues.clone(), venues)
+        .venues(gate.clone(), venues.clone(), venues)
+        .portfolios(gate)
         .intents(intake)
         .build()
         .await?;

@@ -44,6 +44,7 @@ pub mod error;
 pub mod input;
 pub mod intents;
 pub mod keys;
+pub mod portfolio;
 pub mod principal;
 pub mod problem;
 pub mod quorum;

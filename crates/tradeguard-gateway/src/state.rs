@@ -60,6 +60,8 @@ pub struct Inner {
     pub router: Arc<dyn OrderRouter>,
     /// Cancel-everything for the halt.
     pub canceller: Arc<dyn OrderCanceller>,
+    /// Profiles' portfolios and rebalancing plans.
+    pub portfolios: Arc<dyn crate::portfolio::Portfolios>,
     /// Alert on halt.
     pub alerts: Option<Arc<dyn AlertSink>>,
     /// Executors of approved risk-limit changes and credential imports.
@@ -100,6 +102,7 @@ pub struct GatewayBuilder {
     risk: Arc<dyn RiskGate>,
     router: Arc<dyn OrderRouter>,
     canceller: Arc<dyn OrderCanceller>,
+    portfolios: Arc<dyn crate::portfolio::Portfolios>,
     alerts: Option<Arc<dyn AlertSink>>,
     intents: Option<Arc<crate::intents::IntentIntake>>,
     executors: std::collections::BTreeMap<
@@ -124,6 +127,7 @@ impl GatewayBuilder {
             risk: Arc::new(Unwired),
             router: Arc::new(Unwired),
             canceller: Arc::new(Unwired),
+            portfolios: Arc::new(Unwired),
             alerts: None,
             intents: None,
             executors: std::collections::BTreeMap::new(),
@@ -184,6 +188,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// Sets where portfolios and rebalancing plans come from.
+    pub fn portfolios(mut self, portfolios: Arc<dyn crate::portfolio::Portfolios>) -> Self {
+        self.portfolios = portfolios;
+        self
+    }
+
     /// Sets the alert sink (otherwise built from `config.alert_webhook`).
     pub fn alerts(mut self, alerts: Arc<dyn AlertSink>) -> Self {
         self.alerts = Some(alerts);
@@ -231,6 +241,7 @@ impl GatewayBuilder {
             risk: self.risk,
             router: self.router,
             canceller: self.canceller,
+            portfolios: self.portfolios,
             alerts,
             executors: self.executors,
             order_gate: tokio::sync::RwLock::new(()),
@@ -269,6 +280,24 @@ impl OrderRouter for Unwired {
     }
     async fn balances(&self) -> std::result::Result<Vec<BalanceView>, VenueError> {
         Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl crate::portfolio::Portfolios for Unwired {
+    async fn portfolios(
+        &self,
+    ) -> std::result::Result<Vec<crate::portfolio::PortfolioView>, crate::portfolio::PlanError>
+    {
+        Ok(Vec::new())
+    }
+    async fn plan(
+        &self,
+        profile: &tradeguard_risk::ids::ProfileId,
+    ) -> std::result::Result<crate::portfolio::ProfilePlan, crate::portfolio::PlanError> {
+        Err(crate::portfolio::PlanError::UnknownProfile(
+            profile.to_string(),
+        ))
     }
 }
 

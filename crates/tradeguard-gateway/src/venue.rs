@@ -1,6 +1,7 @@
 //! The exchange side, behind traits so the gateway can be tested with fakes and wired to
 //! `tradeguard-exchange` (ConnectorHub, order ledger) by the binary:
-//! - [`RiskGate`]: runs `tradeguard_risk::check::check_order` with live balances and prices;
+//! - [`RiskGate`]: runs `tradeguard_risk::check::check_order_with_open` with live balances,
+//!   prices and the profile's open orders;
 //! - [`OrderRouter`]: places only [`RiskApproved<Order>`], cancels, lists;
 //! - [`OrderCanceller`]: the halt's "cancel everything everywhere";
 //! - [`AlertSink`]: the alert webhook.
@@ -11,13 +12,17 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tradeguard_risk::check::{CheckContext, Refusal, check_order};
-use tradeguard_risk::ids::{ProfileId, Timestamp};
+use tradeguard_risk::check::{CheckContext, Refusal, check_order_with_open};
+use tradeguard_risk::ids::{Asset, ClientOrderId, ProfileId, Symbol, Timestamp};
 use tradeguard_risk::limits::PortfolioLimits;
 use tradeguard_risk::market::{Market, Portfolio};
-use tradeguard_risk::profile::Profile;
+use tradeguard_risk::order::Side;
+use tradeguard_risk::profile::{Profile, TradingState};
+use tradeguard_risk::rebalance::{PlanInput, plan_rebalance};
 use tradeguard_risk::state::ProfileState;
-use tradeguard_risk::{Order, RiskApproved};
+use tradeguard_risk::{OpenOrder, Order, RiskApproved};
+
+use crate::portfolio::{PlanError, PortfolioView, Portfolios, ProfilePlan, portfolio_view};
 
 /// What an order would cost, for the two-step preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,13 +183,52 @@ pub struct ProfileBook {
     pub portfolio: Portfolio,
 }
 
+/// The open orders of `profile` among `views`: those `open` or `unknown` (an order whose fate
+/// is unknown may rest on the exchange) on a pair the profile trades, except `except` (the
+/// order being checked). A view names its profile, or none when its account is shared; the
+/// pair tells then (profiles sharing an account trade disjoint asset sets).
+pub fn open_orders_of(
+    profile: &Profile,
+    views: &[OrderView],
+    except: Option<&ClientOrderId>,
+) -> Vec<OpenOrder> {
+    views
+        .iter()
+        .filter(|v| v.status == "open" || v.status == "unknown")
+        .filter(|v| v.profile.is_empty() || v.profile == profile.id.as_str())
+        .filter(|v| except.is_none_or(|c| c.as_str() != v.client_order_id))
+        .filter_map(|v| {
+            let (b, q) = v.symbol.split_once('/')?;
+            let symbol = Symbol::new(Asset::new(b).ok()?, Asset::new(q).ok()?).ok()?;
+            let side = match v.side.as_str() {
+                "buy" => Side::Buy,
+                "sell" => Side::Sell,
+                _ => return None,
+            };
+            trades(profile, &symbol).then_some(())?;
+            OpenOrder::new(symbol, side, v.quantity, v.price).ok()
+        })
+        .collect()
+}
+
+/// Whether `symbol` is one of the pairs `profile` trades (a target asset against its quote).
+pub fn trades(profile: &Profile, symbol: &Symbol) -> bool {
+    *symbol.quote() == profile.quote
+        && *symbol.base() != profile.quote
+        && profile.targets.contains_key(symbol.base())
+}
+
 /// A [`RiskGate`] over state held in memory (demos and tests; the serve wiring feeds it
-/// from the exchange poller).
+/// from the exchange poller). Orders are checked with the profile's open orders: those the
+/// caller passes to [`Self::check_with_open`], or, through [`RiskGate::check`], those the
+/// router set by [`Self::with_open_orders`] lists (none without one).
 pub struct StaticRisk {
     limits: PortfolioLimits,
     market: Mutex<Market>,
     books: Mutex<HashMap<ProfileId, ProfileBook>>,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+    open_source: Option<std::sync::Arc<dyn OrderRouter>>,
+    rebalancing: (bool, bool),
 }
 
 impl StaticRisk {
@@ -204,7 +248,29 @@ impl StaticRisk {
             market: Mutex::new(market),
             books: Mutex::new(books),
             clock,
+            open_source: None,
+            rebalancing: (true, true),
         }
+    }
+
+    /// Reads each profile's open orders from `router` (see [`open_orders_of`]).
+    pub fn with_open_orders(mut self, router: std::sync::Arc<dyn OrderRouter>) -> Self {
+        self.open_source = Some(router);
+        self
+    }
+
+    /// `[rebalancing] enabled` and `randomization_enabled` (both on by default).
+    pub fn with_rebalancing(mut self, enabled: bool, randomization: bool) -> Self {
+        self.rebalancing = (enabled, randomization);
+        self
+    }
+
+    /// The profiles, sorted by id.
+    pub fn profiles(&self) -> Vec<Profile> {
+        let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<Profile> = books.values().map(|b| b.profile.clone()).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// Replaces the market data (last prices, instrument rules, fee rate), as the serve
@@ -231,9 +297,10 @@ impl StaticRisk {
     }
 }
 
-#[async_trait]
-impl RiskGate for StaticRisk {
-    async fn check(&self, order: Order) -> Result<Checked, Refusal> {
+impl StaticRisk {
+    /// Runs every pre-trade check on `order` with the profile's `open` orders (not counting
+    /// `order` itself); on approval, counts it against the profile's order rate.
+    pub fn check_with_open(&self, order: Order, open: &[OpenOrder]) -> Result<Checked, Refusal> {
         let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
         let mut books = self.books.lock().unwrap_or_else(|p| p.into_inner());
         let now = Timestamp::from_millis(self.clock.now_ms());
@@ -251,7 +318,7 @@ impl RiskGate for StaticRisk {
             market: &market,
             now,
         };
-        let approved = check_order(&ctx, order)?;
+        let approved = check_order_with_open(&ctx, open, order)?;
         book.state.record_order(now);
         let o = approved.get();
         let price = o
@@ -267,6 +334,132 @@ impl RiskGate for StaticRisk {
             },
             approved,
         })
+    }
+
+    /// The view of `profile` with `open` orders (`None`: no such profile).
+    pub fn portfolio(&self, profile: &ProfileId, open: usize) -> Option<PortfolioView> {
+        let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
+        let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        let book = books.get(profile)?;
+        let state = self.state_of(book, &market);
+        Some(portfolio_view(
+            &book.profile,
+            &book.portfolio,
+            &market,
+            state,
+            open,
+        ))
+    }
+
+    /// The profile's own state: operator state and breakers at its current value; while it
+    /// cannot be valued, the breakers already tripped (a value no breaker can trip stands in).
+    fn state_of(&self, book: &ProfileBook, market: &Market) -> TradingState {
+        let now = Timestamp::from_millis(self.clock.now_ms());
+        let value = book
+            .portfolio
+            .value(market)
+            .map_or(Decimal::MAX, |v| v.total);
+        book.state.trading_state(&book.profile, value, now)
+    }
+
+    /// `profile`'s rebalancing plan now with its `open` orders: its strategy's targets (the
+    /// configured ones when the strategy needs statistics this gate does not keep), moved by
+    /// up to its randomization factor with the operating system's CSPRNG, clipped to the
+    /// limits.
+    pub fn plan_with_open(
+        &self,
+        profile: &ProfileId,
+        open: &[OpenOrder],
+    ) -> Result<ProfilePlan, PlanError> {
+        let (enabled, randomize) = self.rebalancing;
+        let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
+        let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        let book = books
+            .get(profile)
+            .ok_or_else(|| PlanError::UnknownProfile(profile.to_string()))?;
+        if !enabled {
+            return Err(PlanError::Disabled);
+        }
+        let input = PlanInput {
+            profile: &book.profile,
+            limits: &self.limits,
+            portfolio: &book.portfolio,
+            market: &market,
+            stats: None,
+            randomization: if randomize {
+                book.profile.randomization_factor
+            } else {
+                Decimal::ZERO
+            },
+            open_orders: open,
+        };
+        let plan = plan_rebalance(&input, &mut rand::rng())
+            .map_err(|e| PlanError::Unavailable(format!("profile `{profile}`: {e}")))?;
+        Ok(ProfilePlan {
+            plan,
+            state: self.state_of(book, &market),
+        })
+    }
+
+    async fn open_of(
+        &self,
+        profile: &Profile,
+        except: Option<&ClientOrderId>,
+    ) -> Result<Vec<OpenOrder>, VenueError> {
+        match &self.open_source {
+            Some(router) => Ok(open_orders_of(profile, &router.orders().await?, except)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn profile(&self, id: &ProfileId) -> Option<Profile> {
+        let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        books.get(id).map(|b| b.profile.clone())
+    }
+}
+
+#[async_trait]
+impl RiskGate for StaticRisk {
+    async fn check(&self, order: Order) -> Result<Checked, Refusal> {
+        let Some(profile) = self.profile(order.profile()) else {
+            return self.check_with_open(order, &[]);
+        };
+        match self.open_of(&profile, Some(order.client_order_id())).await {
+            Ok(open) => self.check_with_open(order, &open),
+            Err(e) => {
+                tracing::warn!(error = %e, "open orders unavailable; order refused");
+                Err(Refusal {
+                    order: Box::new(order),
+                    reasons: Vec::new(),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Portfolios for StaticRisk {
+    async fn portfolios(&self) -> Result<Vec<PortfolioView>, PlanError> {
+        let mut out = Vec::new();
+        for p in self.profiles() {
+            let open = self
+                .open_of(&p, None)
+                .await
+                .map_err(|e| PlanError::Unavailable(e.to_string()))?;
+            out.extend(self.portfolio(&p.id, open.len()));
+        }
+        Ok(out)
+    }
+
+    async fn plan(&self, profile: &ProfileId) -> Result<ProfilePlan, PlanError> {
+        let p = self
+            .profile(profile)
+            .ok_or_else(|| PlanError::UnknownProfile(profile.to_string()))?;
+        let open = self
+            .open_of(&p, None)
+            .await
+            .map_err(|e| PlanError::Unavailable(e.to_string()))?;
+        self.plan_with_open(profile, &open)
     }
 }
 

@@ -19,6 +19,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/v1/principals") => Some(json!({"keyid": Key::new().did, "scopes": ["read"]})),
         ("POST", "/v1/approvals") => Some(json!({"proposal_id": "none"})),
         ("POST", "/v1/halt") => Some(json!({"mode": "REDUCING"})),
+        ("POST", "/v1/rebalance/{profile}") => Some(json!({"dry_run": true})),
         ("PUT", "/v1/risk/limits") => Some(json!({"max_drawdown": "0.2"})),
         ("POST", "/v1/credentials") => Some(sealed()),
         _ => None,
@@ -44,7 +45,11 @@ async fn no_endpoint_is_reachable_without_its_scope() {
     for ep in ENDPOINTS {
         for (scope, key) in &callers {
             n += 1;
-            let path = ep.path.replace("{id}", "gw-0").replace("{keyid}", &key.did);
+            let path = ep
+                .path
+                .replace("{id}", "gw-0")
+                .replace("{keyid}", &key.did)
+                .replace("{profile}", "p1");
             let method = Method::from_bytes(ep.method.as_bytes()).unwrap();
             let req = gw.req(key, method, &path, body_for(ep.method, ep.path, n));
             let (status, v) = gw.send(req).await;

@@ -7,6 +7,7 @@ mod halt;
 pub mod openapi;
 mod orders;
 mod public;
+mod rebalance;
 mod session;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub use admin::{ApprovalRequest, NewPrincipal, check_envelope, check_new_princip
 pub use halt::{HaltReport, HaltRequest};
 pub(crate) use orders::place as place_order;
 pub use orders::{DECIMAL_PATTERN, OrderRequest, is_strict_decimal, to_order};
+pub use rebalance::{OrderOutcome, RebalanceOutcome, RebalanceRequest, rebalance};
 pub use session::SessionRequest;
 pub use session::spawn_cleanup as spawn_session_cleanup;
 
@@ -58,6 +60,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep("GET", "/v1/orders", Need::Scope(Scope::Read)),
     ep("DELETE", "/v1/orders/{id}", Need::Scope(Scope::Trade)),
     ep("GET", "/v1/balances", Need::Scope(Scope::Read)),
+    ep("GET", "/v1/portfolio", Need::Scope(Scope::Read)),
+    ep("POST", "/v1/rebalance/{profile}", Need::Scope(Scope::Trade)),
     ep("POST", "/v1/halt", Need::Scope(Scope::Halt)),
     ep("POST", "/v1/resume", Need::Scope(Scope::Resume)),
     ep(
@@ -141,6 +145,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/balances",
             scoped(M::GET, "/v1/balances", orders::balances),
+        )
+        .route(
+            "/v1/portfolio",
+            scoped(M::GET, "/v1/portfolio", rebalance::portfolio),
+        )
+        .route(
+            "/v1/rebalance/{profile}",
+            scoped(M::POST, "/v1/rebalance/{profile}", rebalance::post),
         )
         .route("/v1/halt", scoped(M::POST, "/v1/halt", halt::halt))
         .route("/v1/resume", scoped(M::POST, "/v1/resume", admin::resume))

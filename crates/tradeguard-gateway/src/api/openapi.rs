@@ -122,6 +122,29 @@ fn shape(e: &Endpoint, config: &GatewayConfig) -> Shape {
             body: None,
             ok: vec![("200", "balances", list("balances", "Balance"))],
         },
+        ("GET", "/v1/portfolio") => Shape {
+            body: None,
+            ok: vec![(
+                "200",
+                "every profile's holdings, value, weights and state",
+                list("portfolios", "Portfolio"),
+            )],
+        },
+        ("POST", "/v1/rebalance/{profile}") => Shape {
+            body: body(
+                object(
+                    &["dry_run"],
+                    json!({"dry_run": {"type": "boolean",
+                    "description": "true: answer the plan without trading"}}),
+                ),
+                true,
+            ),
+            ok: vec![(
+                "200",
+                "the plan, and unless dry_run what each of its orders became",
+                schema_ref("Rebalance"),
+            )],
+        },
         ("POST", "/v1/halt") => Shape {
             body: body(
                 nullable(object(
@@ -250,6 +273,12 @@ fn operation(e: &Endpoint, config: &GatewayConfig) -> Value {
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|mut p| {
+            if p["name"] == "profile" {
+                p["example"] = json!("p1"); // the profile the example servers configure
+            }
+            p
+        })
         .collect();
     let mut op = json!({
         "summary": format!("{} {}", e.method, e.path),
@@ -325,6 +354,73 @@ pub fn document(config: &GatewayConfig) -> Value {
     })
 }
 
+/// `GET /v1/portfolio`'s item ([`crate::portfolio::PortfolioView`]).
+fn portfolio_schema() -> Value {
+    let (string, maybe) = (
+        json!({"type": "string"}),
+        json!({"type": ["string", "null"]}),
+    );
+    let holding = object(
+        &["asset", "quantity", "price", "value", "weight", "target"],
+        json!({"asset": string, "quantity": string, "price": maybe, "value": maybe,
+            "weight": maybe, "target": string}),
+    );
+    object(
+        &[
+            "profile",
+            "account",
+            "quote",
+            "state",
+            "value",
+            "cash",
+            "holdings",
+            "open_orders",
+        ],
+        json!({"profile": string, "account": string, "quote": string,
+            "state": schema_ref("TradingMode"), "value": maybe, "cash": string,
+            "holdings": {"type": "array", "items": holding}, "open_orders": {"type": "integer"}}),
+    )
+}
+
+/// `POST /v1/rebalance/{profile}`'s answer ([`super::RebalanceOutcome`]).
+fn rebalance_schema() -> Value {
+    let string = json!({"type": "string"});
+    let side = json!({"enum": ["buy", "sell"]});
+    let order = object(
+        &[
+            "client_order_id",
+            "symbol",
+            "side",
+            "type",
+            "price",
+            "quantity",
+        ],
+        json!({"client_order_id": string, "symbol": string, "side": side,
+            "type": {"const": "limit"}, "price": string, "quantity": string}),
+    );
+    let skipped = object(
+        &["asset", "side", "notional", "reason"],
+        json!({"asset": string, "side": side, "notional": string, "reason": string}),
+    );
+    let result = object(
+        &["client_order_id", "status", "body"],
+        json!({"client_order_id": string, "status": {"type": "integer"},
+            "body": {"description": "an Order, or a problem document"}}),
+    );
+    let array = |items: Value| json!({"type": "array", "items": items});
+    object(
+        &[
+            "plan_id", "profile", "model", "targets", "orders", "skipped", "dry_run", "state",
+            "results",
+        ],
+        json!({"plan_id": string, "profile": string, "model": string,
+            "targets": {"type": "object", "additionalProperties": string},
+            "orders": array(order), "skipped": array(skipped),
+            "dry_run": {"type": "boolean"}, "state": schema_ref("TradingMode"),
+            "results": array(result)}),
+    )
+}
+
 fn schemas() -> Value {
     let decimal = json!({"type": "string", "pattern": DECIMAL_PATTERN});
     let id = |max: u32| json!({"type": "string", "pattern": format!("^[A-Za-z0-9_-]{{1,{max}}}$")});
@@ -370,6 +466,8 @@ fn schemas() -> Value {
             "confirmation_token": {"type": "string", "pattern": "^tgc_"}, "expires_ms": int})),
         "Balance": object(&["account", "asset", "free", "locked"], json!({
             "account": string, "asset": string, "free": string, "locked": string})),
+        "Portfolio": portfolio_schema(),
+        "Rebalance": rebalance_schema(),
         "HaltReport": object(&["state", "sessions_ended", "cancels", "cancel_ms", "audit", "persisted"], json!({
             "state": schema_ref("TradingMode"), "sessions_ended": int, "cancel_ms": int,
             "audit": {"enum": ["recorded", "failed"]}, "persisted": {"type": "boolean"},

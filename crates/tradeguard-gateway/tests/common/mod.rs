@@ -283,6 +283,21 @@ pub type Caches = (
 );
 
 pub async fn gateway_on_caches(store: Store, config: GatewayConfig, caches: Caches) -> Gw {
+    gateway_built(store, config, caches, false).await
+}
+
+/// A gateway whose risk gate counts each profile's open orders (as `serve` does), read
+/// from the fake venues.
+pub async fn gateway_counting_open_orders(store: Store, config: GatewayConfig) -> Gw {
+    let caches: Caches = (
+        Arc::new(MemoryReplayCache::new(1_000_000)),
+        Arc::new(MemoryRateLimiter::new(1_000_000)),
+        Arc::new(MemoryEventBus::new(1024)),
+    );
+    gateway_built(store, config, caches, true).await
+}
+
+async fn gateway_built(store: Store, config: GatewayConfig, caches: Caches, open: bool) -> Gw {
     let clock = ManualClock::at_ms(T0_MS);
     let audit = Arc::new(MemoryAudit::default());
     let venues = Arc::new(FakeVenues::default());
@@ -293,16 +308,18 @@ pub async fn gateway_on_caches(store: Store, config: GatewayConfig, caches: Cach
         vec![rk.public_key()],
         Arc::new(Ed25519SigningKey::generate().unwrap()),
     );
+    let mut gate = risk(clock.clone());
+    if open {
+        gate = gate.with_open_orders(venues.clone());
+    }
+    let gate = Arc::new(gate);
     let state = GatewayBuilder::new(store, keys, audit.clone())
         .config(config)
         .clock(Arc::new(clock.clone()))
         .hmac_keys(hmac.clone())
         .caches(caches.0, caches.1, caches.2)
-        .venues(
-            Arc::new(risk(clock.clone())),
-            venues.clone(),
-            venues.clone(),
-        )
+        .venues(gate.clone(), venues.clone(), venues.clone())
+        .portfolios(gate)
         .alerts(alerts.clone())
         .build()
         .await

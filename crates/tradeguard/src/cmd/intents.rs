@@ -7,7 +7,8 @@
 //! ticks instead: the order on the first, dummies on the others. `intent status ID...` asks for
 //! up to 8 intents inside a sealed query. The routing key (32 bytes, base64url, from the
 //! operator) comes from `--routing-key FILE` or `TRADEGUARD_ROUTING_KEY`; without it the gateway
-//! still returns each routing id in its sealed answer.
+//! still returns each routing id in its sealed answer. The operator gets a principal's key
+//! with `intent routing-key --principal DID` (offline on the data dir, with the passphrase).
 
 use std::hint::black_box;
 use std::io::Read as _;
@@ -80,6 +81,19 @@ enum IntentCmd {
         #[arg(required = true, num_args = 1..=8)]
         ids: Vec<String>,
     },
+    /// The routing key of a principal, derived from the routing secret sealed in the data
+    /// dir's vault (offline, needs the passphrase). Hand it to the principal's operator once,
+    /// over a channel you trust; it is what `--routing-key` takes.
+    RoutingKey {
+        /// The principal's `did:key`.
+        #[arg(long, value_name = "DID")]
+        principal: String,
+        /// Write the key (base64url) to this new file, mode 0600, instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        passphrase: crate::cmd::datadir::PassphraseArg,
+    },
 }
 
 /// Runs `tradeguard intent ...`; prints JSON, exit 2 for what the user must fix.
@@ -88,6 +102,20 @@ pub fn run(args: IntentArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if let IntentCmd::RoutingKey {
+        principal,
+        out,
+        passphrase,
+    } = &args.cmd
+    {
+        let done = rt.block_on(print_routing_key(
+            &args.conn.data_dir,
+            principal,
+            out.as_deref(),
+            passphrase,
+        ));
+        return crate::cmd::datadir::finish(done);
+    }
     match rt.block_on(dispatch(args)) {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
@@ -125,6 +153,9 @@ fn job(cmd: IntentCmd) -> Result<Job, IntentSendError> {
             ticks: ticks.unwrap_or(1),
         },
         IntentCmd::Send { order, .. } => Job::Send(read_order(&order)?),
+        IntentCmd::RoutingKey { .. } => {
+            return Err(usage("`intent routing-key` needs no gateway".into()));
+        }
         IntentCmd::Status { ids } => Job::Status(
             ids.iter()
                 .map(|s| {
@@ -142,7 +173,7 @@ fn job(cmd: IntentCmd) -> Result<Job, IntentSendError> {
 async fn dispatch(a: IntentArgs) -> Result<Value, IntentSendError> {
     let dummies = match &a.cmd {
         IntentCmd::Send { dummies, .. } => *dummies,
-        IntentCmd::Status { .. } => 2,
+        IntentCmd::Status { .. } | IntentCmd::RoutingKey { .. } => 2,
     };
     let job = job(a.cmd)?;
     let routing = a.routing_key.as_deref().map(routing_key).transpose()?;
@@ -181,6 +212,51 @@ async fn send_at_constant_rate(
         }
     }
     Ok(json!({"routing_id": routing_id.map(|i| i.to_hex()), "packets": ticks}))
+}
+
+/// `intent routing-key`: derives the key of `did` from the vault's routing secret and prints
+/// it (or writes it to `out`, a new file of mode 0600).
+async fn print_routing_key(
+    dir: &std::path::Path,
+    did: &str,
+    out: Option<&std::path::Path>,
+    passphrase: &crate::cmd::datadir::PassphraseArg,
+) -> anyhow::Result<()> {
+    use crate::cmd::datadir::Invalid;
+    tradeguard_crypto::did::decode_ed25519_did(did).map_err(|_| {
+        Invalid(format!(
+            "--principal `{did}` is not an Ed25519 did:key (as `tradeguard principal list` shows)"
+        ))
+    })?;
+    let (vault, _sink) = crate::cmd::datadir::unlock(dir, passphrase).await?;
+    let key = crate::serve::intents::routing_key_of(&vault, did).await?;
+    let text = tradeguard_crypto::secret::SecretString::new(tradeguard_crypto::b64::encode(
+        key.expose_secret(),
+    ));
+    match out {
+        Some(path) => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| Invalid(format!("cannot create {} ({e})", path.display())))?;
+            f.write_all(text.expose_secret().as_bytes())?;
+            f.write_all(b"\n")?;
+            println!(
+                "{}",
+                json!({"principal": did, "routing_key_file": path.display().to_string()})
+            );
+        }
+        // The one place the key is shown: the operator asked for it to hand it over.
+        None => println!(
+            "{}",
+            json!({"principal": did, "routing_key": text.expose_secret()})
+        ),
+    }
+    Ok(())
 }
 
 fn usage(msg: String) -> IntentSendError {

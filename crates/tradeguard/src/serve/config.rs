@@ -21,7 +21,9 @@ use tradeguard_gateway::config::GatewayConfig;
 use tradeguard_risk::config::RiskConfig;
 
 /// Sections that belong to the gateway; every other top-level section is the risk engine's.
-const GATEWAY_SECTIONS: [&str; 6] = ["server", "store", "audit", "polling", "gateway", "accounts"];
+const GATEWAY_SECTIONS: [&str; 7] = [
+    "server", "store", "audit", "polling", "gateway", "accounts", "intents",
+];
 
 /// `[gateway]` keys whose home is `[security]`.
 const SECURITY_OWNED: [(&str, &str); 2] = [
@@ -153,6 +155,8 @@ pub struct ServeConfig {
     pub gateway: GatewayConfig,
     /// `[accounts.*]`, by name.
     pub accounts: BTreeMap<String, AccountSection>,
+    /// `[intents]`: the sealed-intent intake.
+    pub intents: super::intents::IntentsConfig,
     /// The risk sections, checked by the risk engine.
     pub risk: RiskConfig,
 }
@@ -173,6 +177,7 @@ impl ServeConfig {
         let mut gateway_table = take("gateway");
         refuse_security_owned(&gateway_table)?;
         let accounts = accounts(take("accounts"))?;
+        let intents = super::intents::IntentsConfig::parse(take("intents"))?;
         debug_assert!(GATEWAY_SECTIONS.iter().all(|s| !table.contains_key(*s)));
         let risk_text = toml::to_string(&table).map_err(|e| section_error("risk", e))?;
         let risk = tradeguard_risk::config::check(&risk_text)
@@ -195,6 +200,7 @@ impl ServeConfig {
             polling,
             gateway,
             accounts,
+            intents,
             risk,
         };
         config.validate()?;

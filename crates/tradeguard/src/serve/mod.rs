@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod demo;
 pub mod halt;
+pub mod intents;
 pub mod ledger;
 pub mod market;
 pub mod risk;

@@ -108,6 +108,7 @@ struct Running {
     venues: Arc<Venues>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    intake: Option<Arc<tradeguard_gateway::intents::IntentIntake>>,
 }
 
 /// Runs the gateway until `shutdown` resolves; `ready` gets the bound address once serving.
@@ -269,6 +270,10 @@ async fn start_gateway(
     let mut builder = GatewayBuilder::new(store.clone(), keys, gateway_audit)
         .config(config.gateway.clone())
         .venues(risk.clone(), venues.clone(), venues.clone());
+    let intake = super::intents::intake(&vault, &config.intents).await?;
+    if let Some(i) = &intake {
+        builder = builder.intents(i.clone());
+    }
     if let Some(url) = &config.store.redis_url {
         let prefix = format!("tradeguard:{}:", store.installation_id().await?);
         let redis = RedisCaches::connect(url, &prefix)
@@ -305,6 +310,7 @@ async fn start_gateway(
         venues,
         stop,
         tasks,
+        intake,
     };
     Ok((state, running))
 }
@@ -331,6 +337,11 @@ async fn stop(r: Running, why: &str) {
                 tracing::warn!(account = %name, error = %e, "could not resolve pending orders")
             }
         }
+    }
+    if let Some(i) = &r.intake
+        && let Err(e) = super::intents::record_stats(&r.log, i).await
+    {
+        tracing::error!(error = %e, "intent counters not audited");
     }
     let e = AuditEvent::of("serve.stopped")
         .and_then(|e| e.field("reason", why))
