@@ -7,6 +7,11 @@
 //! controller principal holding every scope) and `url` (the base URL, written last, so a
 //! script can wait for it); it prints `listening on <url> as <did>` and serves until killed.
 //!
+//! Evidence: the audit log's checkpoint, entries and proofs come from the store-backed log
+//! (a checkpoint is signed every second while the log grows); `GET /v1/analytics` is a
+//! report over the in-memory balances, signed with the gateway key and bound to the latest
+//! checkpoint.
+//!
 //! Quorum: `resume` needs 1 of 1 (the controller, so a fuzzed halt can be undone); principal,
 //! risk-limit and credential changes need 2 of 2 (the controller and a key nobody holds), so
 //! generated proposals stay open and never revoke the controller.
@@ -20,7 +25,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
+use tradeguard_analytics::{self as analytics, Timestamp};
 use tradeguard_audit::keys::LogSigner;
+use tradeguard_audit::log::AuditLog;
 use tradeguard_crypto::did::encode_ed25519_did;
 use tradeguard_crypto::envelope::RecipientKey;
 use tradeguard_crypto::secret::SecretBytes;
@@ -28,10 +35,11 @@ use tradeguard_crypto::sign::Ed25519SigningKey;
 use tradeguard_gateway::audit::AuditLogSink;
 use tradeguard_gateway::clock::{Clock, SystemClock};
 use tradeguard_gateway::config::{GatewayConfig, LockoutPolicy, QuorumAction, QuorumRule};
+use tradeguard_gateway::evidence::{EvidenceError, ReportSource, StoredLogEvidence};
+use tradeguard_gateway::intents::{IntentConfig, IntentIntake, MemoryRoutingKeys};
 use tradeguard_gateway::keys::GatewayKeys;
 use tradeguard_gateway::principal::PrincipalRecord;
 use tradeguard_gateway::scope::{Scope, ScopeSet};
-use tradeguard_gateway::intents::{IntentConfig, IntentIntake, MemoryRoutingKeys};
 use tradeguard_gateway::state::GatewayBuilder;
 use tradeguard_gateway::tls::{self, Handle, Transport};
 use tradeguard_gateway::venue::{
@@ -77,10 +85,17 @@ async fn main() -> Result<(), Error> {
     )
     .await?;
     let recipient = RecipientKey::generate_x25519()?;
+    let gateway_seed = tradeguard_crypto::random::array::<32>()?;
     let keys = GatewayKeys::new(
         vec![recipient.public_key()],
-        Arc::new(Ed25519SigningKey::generate()?),
+        Arc::new(Ed25519SigningKey::from_seed(&gateway_seed)?),
     );
+    audit.checkpoint().await?;
+    tokio::spawn(checkpoints(audit.clone()));
+    let reports = Arc::new(BalanceReports {
+        log: audit.clone(),
+        key: Ed25519SigningKey::from_seed(&gateway_seed)?,
+    });
     // POST /v1/intents answers every packet alike; schemathesis sends it bodies that never open.
     let intake = Arc::new(IntentIntake::new(
         recipient,
@@ -91,12 +106,15 @@ async fn main() -> Result<(), Error> {
     // Orders are checked against p1's open orders; GET /v1/portfolio and
     // POST /v1/rebalance/{profile} plan over the same state.
     let gate = Arc::new(risk(clock.clone()).with_open_orders(venues.clone()));
+    let evidence = Arc::new(StoredLogEvidence(audit.clone()));
     let state = GatewayBuilder::new(store, keys, Arc::new(AuditLogSink(Arc::new(audit))))
         .config(config(&did, &absent))
         .clock(clock.clone())
         .venues(gate.clone(), venues.clone(), venues)
         .portfolios(gate)
         .intents(intake)
+        .evidence(evidence)
+        .reports(reports)
         .build()
         .await?;
     let record = PrincipalRecord::ed25519(&did, ScopeSet::of(&Scope::ALL), "schemathesis")?;
@@ -213,6 +231,68 @@ fn risk(clock: Arc<dyn Clock>) -> StaticRisk {
         portfolio,
     };
     StaticRisk::new(PortfolioLimits::default(), market, vec![book], clock)
+}
+
+/// Signs a checkpoint every second when the log grew.
+async fn checkpoints(log: AuditLog) {
+    let mut signed = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Ok(size) = log.store().audit_size().await
+            && size != signed
+            && log.checkpoint().await.is_ok()
+        {
+            signed = size;
+        }
+    }
+}
+
+/// The signed report over the in-memory balances (profile `p1`, 100,000 USD on Binance),
+/// bound to the latest checkpoint.
+struct BalanceReports {
+    log: AuditLog,
+    key: Ed25519SigningKey,
+}
+
+#[async_trait]
+impl ReportSource for BalanceReports {
+    async fn signed_report(&self) -> Result<Vec<u8>, EvidenceError> {
+        let unavailable = |e: &dyn std::fmt::Display| EvidenceError::Unavailable(e.to_string());
+        let cp = self
+            .log
+            .latest_checkpoint()
+            .await?
+            .ok_or_else(|| EvidenceError::NotYet("signed checkpoint".into()))?;
+        let c = cp.unverified();
+        let now = Timestamp::from_unix_seconds(SystemClock.now_ms() / 1000)
+            .ok_or_else(|| unavailable(&"clock before 1970"))?;
+        let usd = analytics::ledger::Asset::new("USD").map_err(|e| unavailable(&e))?;
+        let snapshot = analytics::ledger::HoldingsSnapshot {
+            time: now,
+            profile: analytics::ledger::ProfileId::new("p1").map_err(|e| unavailable(&e))?,
+            exchange: analytics::ledger::ExchangeId::new("binance").map_err(|e| unavailable(&e))?,
+            holdings: [(usd.clone(), Decimal::new(100_000, 0))].into(),
+        };
+        let ledger = analytics::ledger::Ledger {
+            base_currency: usd,
+            fills: Vec::new(),
+            orders: Vec::new(),
+            snapshots: vec![snapshot],
+            prices: Vec::new(),
+            flows: Vec::new(),
+            rebalances: Vec::new(),
+        };
+        let body = analytics::analyze_ledger(&ledger, &analytics::Conventions::default())
+            .map_err(|e| unavailable(&e))?;
+        let report = analytics::Report {
+            format: analytics::ReportFormat,
+            generated_at: now,
+            checkpoint: analytics::CheckpointRef::new(c.origin(), c.size(), *c.root().as_bytes())
+                .map_err(|e| unavailable(&e))?,
+            body: analytics::ReportBody::Ledger(Box::new(body)),
+        };
+        analytics::sign_report(&report, &self.key).map_err(|e| unavailable(&e))
+    }
 }
 
 /// The exchange side, in memory: placed orders rest until cancelled.

@@ -10,7 +10,8 @@
 //! - [`api`]: the `/v1` router and handlers; [`quorum`]: M-of-N approvals;
 //!   [`trading`]: ACTIVE / REDUCING / HALTED, persisted and broadcast.
 //! - [`venue`]: the exchange side behind traits (risk gate, order router, canceller, alerts);
-//!   [`audit`]: the fail-closed audit interface.
+//!   [`audit`]: the fail-closed audit interface; [`evidence`]: what auditors read (audit
+//!   checkpoints, entries and proofs, the signed report), behind traits.
 //! - [`venue_exchange`]: the halt's cancel-everything over `tradeguard-exchange` connectors.
 //! - [`input`]: the parsers of untrusted input (body limit, JSON bodies, bearer tokens),
 //!   fuzzed in `fuzz/` with the body types [`api`] re-exports.
@@ -41,6 +42,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod input;
 pub mod intents;
 pub mod keys;

@@ -75,6 +75,10 @@ pub struct Inner {
     pub order_gate: tokio::sync::RwLock<()>,
     /// The sealed-intent intake (`POST /v1/intents`), when configured.
     pub intents: Option<Arc<crate::intents::IntentIntake>>,
+    /// The audit log's checkpoints, entries and proofs (`GET /v1/audit/*`), when wired.
+    pub evidence: Option<Arc<dyn crate::evidence::AuditEvidence>>,
+    /// The signed performance report (`GET /v1/analytics`), when wired.
+    pub reports: Option<Arc<dyn crate::evidence::ReportSource>>,
 }
 
 impl Deref for AppState {
@@ -105,6 +109,8 @@ pub struct GatewayBuilder {
     portfolios: Arc<dyn crate::portfolio::Portfolios>,
     alerts: Option<Arc<dyn AlertSink>>,
     intents: Option<Arc<crate::intents::IntentIntake>>,
+    evidence: Option<Arc<dyn crate::evidence::AuditEvidence>>,
+    reports: Option<Arc<dyn crate::evidence::ReportSource>>,
     executors: std::collections::BTreeMap<
         crate::config::QuorumAction,
         Arc<dyn crate::quorum::ProposalExecutor>,
@@ -130,6 +136,8 @@ impl GatewayBuilder {
             portfolios: Arc::new(Unwired),
             alerts: None,
             intents: None,
+            evidence: None,
+            reports: None,
             executors: std::collections::BTreeMap::new(),
         }
     }
@@ -206,6 +214,18 @@ impl GatewayBuilder {
         self
     }
 
+    /// Serves the audit log's evidence (`GET /v1/audit/*`).
+    pub fn evidence(mut self, evidence: Arc<dyn crate::evidence::AuditEvidence>) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+
+    /// Serves the signed performance report (`GET /v1/analytics`).
+    pub fn reports(mut self, reports: Arc<dyn crate::evidence::ReportSource>) -> Self {
+        self.reports = Some(reports);
+        self
+    }
+
     /// Validates the configuration, loads principals, trading state and lockouts, and starts
     /// following the event bus.
     pub async fn build(self) -> Result<AppState> {
@@ -246,6 +266,8 @@ impl GatewayBuilder {
             executors: self.executors,
             order_gate: tokio::sync::RwLock::new(()),
             intents: self.intents,
+            evidence: self.evidence,
+            reports: self.reports,
         }));
         crate::api::spawn_session_cleanup(state.clone(), SESSION_CLEANUP_EVERY);
         Ok(state)

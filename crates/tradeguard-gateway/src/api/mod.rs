@@ -3,6 +3,7 @@
 //! for the scope-matrix test and the OpenAPI document.
 
 mod admin;
+mod evidence;
 mod halt;
 pub mod openapi;
 mod orders;
@@ -87,6 +88,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep("GET", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
     ep("POST", "/v1/approvals", Need::AnyOf(APPROVER_SCOPES)),
+    ep("GET", "/v1/audit/checkpoint", Need::Scope(Scope::Read)),
+    ep("GET", "/v1/audit/entries", Need::Scope(Scope::Read)),
+    ep("GET", "/v1/audit/proof/inclusion", Need::Scope(Scope::Read)),
+    ep(
+        "GET",
+        "/v1/audit/proof/consistency",
+        Need::Scope(Scope::Read),
+    ),
+    ep("GET", "/v1/analytics", Need::Scope(Scope::Read)),
 ];
 
 /// Public endpoints (no authentication at the HTTP layer; a sealed intent proves its sender
@@ -185,10 +195,41 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/v1/intents", axum::routing::post(crate::intents::post))
+        .merge(evidence_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// `GET /v1/audit/*` and `GET /v1/analytics` ([`evidence`]).
+fn evidence_routes() -> Router<AppState> {
+    use Method as M;
+    let route = |path: &'static str, handler: MethodRouter<AppState>| (path, handler);
+    [
+        route(
+            "/v1/audit/checkpoint",
+            scoped(M::GET, "/v1/audit/checkpoint", evidence::checkpoint),
+        ),
+        route(
+            "/v1/audit/entries",
+            scoped(M::GET, "/v1/audit/entries", evidence::entries),
+        ),
+        route(
+            "/v1/audit/proof/inclusion",
+            scoped(M::GET, "/v1/audit/proof/inclusion", evidence::inclusion),
+        ),
+        route(
+            "/v1/audit/proof/consistency",
+            scoped(M::GET, "/v1/audit/proof/consistency", evidence::consistency),
+        ),
+        route(
+            "/v1/analytics",
+            scoped(M::GET, "/v1/analytics", evidence::analytics),
+        ),
+    ]
+    .into_iter()
+    .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
 }
 
 async fn not_found() -> Problem {

@@ -202,6 +202,11 @@ fn shape(e: &Endpoint, config: &GatewayConfig) -> Shape {
             ),
             ok: proposal_answers(),
         },
+        // GET /v1/audit/*, GET /v1/analytics: see super::evidence::openapi.
+        ("GET", p) if super::evidence::openapi(p).is_some() => Shape {
+            body: None,
+            ok: Vec::new(),
+        },
         // POST /v1/resume, DELETE /v1/principals/{keyid}
         _ => Shape {
             body: None,
@@ -287,6 +292,10 @@ fn operation(e: &Endpoint, config: &GatewayConfig) -> Value {
         "parameters": params,
         "responses": responses,
     });
+    if let Some((query, answer)) = super::evidence::openapi(e.path) {
+        op["parameters"] = Value::Array(query);
+        op["responses"]["200"] = answer;
+    }
     if let Some(body) = shape.body {
         op["requestBody"] = json!({"required": body.required,
             "content": {"application/json": {"schema": body.schema}}});

@@ -81,6 +81,23 @@ class SignAsController(requests.auth.AuthBase):
         return r
 
 
+def warm_lambda_sources() -> None:
+    """Parse schemathesis' coverage module for hypothesis once, before the workers start.
+
+    Describing a filter lambda makes hypothesis `ast.parse` the whole module that defines it,
+    once, then caches the result. CPython 3.11's `ast.parse` is not thread-safe: two workers
+    parsing `coverage/_schema.py` at once (the first operations with integer query
+    parameters) fail with "SystemError: AST constructor recursion depth mismatch". A lambda
+    compiled under that module's file name makes the one parse happen here instead.
+    """
+    from hypothesis.internal.lambda_sources import lambda_description
+    from schemathesis.specs.openapi.coverage import _schema
+
+    lambda_description(eval(compile("lambda x: x", _schema.__file__, "eval")))
+
+
+warm_lambda_sources()
+
 if os.environ.get(KEY_ENV):
     schemathesis.auth.set_from_requests(SignAsController(os.environ[KEY_ENV]))
 else:
