@@ -156,6 +156,71 @@ impl Client {
             .await
     }
 
+    /// `GET /v1/audit/checkpoint`: the latest signed checkpoint, as the C2SP signed-note
+    /// text (check it with `tradeguard_audit`'s verifiers and the gateway's key).
+    pub async fn audit_checkpoint(&self) -> Result<String, ClientError> {
+        let v = self
+            .signed::<()>(Method::GET, &["audit", "checkpoint"], None, None)
+            .await?;
+        v["checkpoint"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::Decode {
+                reason: "the answer has no `checkpoint` string".into(),
+            })
+    }
+
+    /// `GET /v1/audit/entries`: entries `start..end` (at most 1,000), one per line, each its
+    /// exact canonical bytes (the entry lines of `tradeguard audit export`).
+    pub async fn audit_entries(&self, start: u64, end: u64) -> Result<Vec<u8>, ClientError> {
+        let query = format!("start={start}&end={end}");
+        self.signed_bytes(&["audit", "entries"], Some(&query)).await
+    }
+
+    /// `GET /v1/audit/proof/inclusion`: the inclusion proof of entry `index` in the tree of
+    /// `size` entries (the JSON `tradeguard audit proof --seq` prints).
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Value, ClientError> {
+        let query = format!("index={index}&size={size}");
+        self.signed::<()>(
+            Method::GET,
+            &["audit", "proof", "inclusion"],
+            Some(&query),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/audit/proof/consistency`: the consistency proof between tree sizes `old` and
+    /// `new` (the JSON `tradeguard audit proof --from` prints).
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Value, ClientError> {
+        let query = format!("old={old}&new={new}");
+        self.signed::<()>(
+            Method::GET,
+            &["audit", "proof", "consistency"],
+            Some(&query),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /v1/analytics`: the signed performance report file, byte for byte (check it with
+    /// `tradeguard report verify`).
+    pub async fn analytics_report(&self) -> Result<Vec<u8>, ClientError> {
+        self.signed_bytes(&["analytics"], None).await
+    }
+
+    /// A signed `GET` whose answer is kept as bytes (not parsed).
+    async fn signed_bytes(
+        &self,
+        segments: &[&str],
+        query: Option<&str>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let resp = self
+            .request(Method::GET, segments, query, None, true)
+            .await?;
+        answer_bytes(resp, &Method::GET, self).await
+    }
+
     /// A signed call to any `/v1/...` endpoint: `segments` are the path after `/v1`, each
     /// percent-encoded as needed; `query` is sent (and signed) as given.
     pub async fn signed<B: Serialize + ?Sized>(
@@ -182,6 +247,20 @@ impl Client {
         body: Option<Vec<u8>>,
         sign: bool,
     ) -> Result<Value, ClientError> {
+        let resp = self
+            .request(method.clone(), segments, query, body, sign)
+            .await?;
+        answer(resp, &method, self).await
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: Option<&str>,
+        body: Option<Vec<u8>>,
+        sign: bool,
+    ) -> Result<reqwest::Response, ClientError> {
         let url = self.url(segments, query)?;
         let mut req = self.http.request(method.clone(), url.clone());
         if sign {
@@ -197,8 +276,7 @@ impl Client {
         if let Some(b) = body {
             req = req.body(b);
         }
-        let resp = req.send().await.map_err(|e| self.transport(&method, &e))?;
-        answer(resp, &method, self).await
+        req.send().await.map_err(|e| self.transport(&method, &e))
     }
 
     fn url(&self, segments: &[&str], query: Option<&str>) -> Result<Url, ClientError> {
@@ -232,6 +310,26 @@ async fn answer(
     method: &Method,
     c: &Client,
 ) -> Result<Value, ClientError> {
+    let bytes = answer_bytes(resp, method, c).await?;
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+        reason: format!(
+            "{:?} at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+/// The body of a success answer; an error answer as [`ClientError`].
+async fn answer_bytes(
+    resp: reqwest::Response,
+    method: &Method,
+    c: &Client,
+) -> Result<Vec<u8>, ClientError> {
     let status = resp.status();
     let problem_type = resp
         .headers()
@@ -240,17 +338,7 @@ async fn answer(
         .is_some_and(|v| v.starts_with("application/problem+json"));
     let bytes = resp.bytes().await.map_err(|e| c.transport(method, &e))?;
     if status.is_success() {
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
-            reason: format!(
-                "{:?} at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        });
+        return Ok(bytes.to_vec());
     }
     match serde_json::from_slice::<Problem>(&bytes) {
         Ok(problem) if problem_type => Err(ClientError::Problem {
