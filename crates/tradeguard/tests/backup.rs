@@ -283,6 +283,14 @@ fn a_changed_byte_in_the_archive_is_refused_naming_the_file() {
     assert!(err.contains("nothing was written"), "{err}");
     assert!(!target.exists(), "nothing may be written");
     assert_no_staging(tmp.path());
+
+    // Cut short inside the database's bytes: refused as well.
+    let original = std::fs::read(&archive).unwrap();
+    std::fs::write(&damaged, &original[..original.len() / 2]).unwrap();
+    let err = refused(&restore(&damaged, &target), "truncated archive");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!target.exists(), "nothing may be written");
+    assert_no_staging(tmp.path());
 }
 
 fn assert_no_staging(parent: &Path) {
@@ -377,12 +385,15 @@ fn a_non_empty_target_is_refused_and_left_alone() {
         std::fs::read_to_string(target.join("notes.txt")).unwrap(),
         "mine"
     );
-    // An empty directory is fine, and becomes owner-only.
+    // An empty directory (a mount point, say) is fine, and becomes owner-only.
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
+    std::fs::set_permissions(&empty, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     ok(&restore(&archive, &empty), "restore into an empty dir");
     assert_modes(&empty);
-    assert_no_staging(tmp.path());
+    assert_no_staging(&empty);
+    assert_eq!(credentials(&empty), credentials(&dir));
+    audit_verify(&empty);
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! `tradeguard restore FILE --data-dir DIR`: reads the archive once to check it (every entry
 //! a regular file at a safe path, listed in the manifest with the SHA-256 it has, nothing
-//! listed missing) without writing anything; then unpacks it into a new owner-only directory
-//! beside DIR (files 0600, directories 0700, as `init` makes them), checking every hash again,
-//! and renames that directory to DIR. DIR must not exist or be empty; a failed restore leaves
-//! nothing behind.
+//! listed missing) without writing anything; then unpacks it into a new owner-only staging
+//! directory (files 0600, directories 0700, as `init` makes them), checking every hash again,
+//! and moves it to DIR (see [`Staging`]). DIR must not exist or be empty; a failed restore
+//! leaves nothing behind.
 
 use std::collections::BTreeMap;
 use std::fs::{DirBuilder, File};
@@ -107,7 +107,7 @@ fn data_path(entry: &tar::Entry<'_, impl Read>) -> Result<String, String> {
 /// The first pass: every entry hashed and compared with the manifest; writes nothing.
 fn check(path: &Path, progress: &mut Progress) -> anyhow::Result<Manifest> {
     let mut tar = open(path)?;
-    let unreadable = |e: std::io::Error| refuse(path, format!("not a readable tar archive ({e})"));
+    let unreadable = |e: std::io::Error| refuse(path, unreadable_reason(&e));
     let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut manifest = None;
     for entry in tar.entries().map_err(unreadable)? {
@@ -128,6 +128,18 @@ fn check(path: &Path, progress: &mut Progress) -> anyhow::Result<Manifest> {
     let manifest = manifest.ok_or_else(|| refuse(path, format!("it has no {MANIFEST_ENTRY}")))?;
     compare(&manifest, &seen).map_err(|why| refuse(path, why))?;
     Ok(manifest)
+}
+
+/// Why the archive cannot be read. The tar parser's own messages quote header bytes, which
+/// in a damaged or hostile file are anything at all: they are not shown.
+fn unreadable_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::Other | std::io::ErrorKind::InvalidData => {
+            "not a tar archive, or a damaged one (a header is unreadable or the file is cut short)"
+                .into()
+        }
+        _ => format!("cannot read it ({e})"),
+    }
 }
 
 fn read_manifest(entry: tar::Entry<'_, impl Read>) -> Result<Manifest, String> {
@@ -230,51 +242,89 @@ fn unpack(
     Ok(())
 }
 
-/// The owner-only directory the archive is unpacked into, beside the target; removed on every
-/// path but success, where it is renamed to the target.
+/// The owner-only directory the archive is unpacked into; removed on every path but success.
+/// For an absent target it sits beside it and is renamed to it (atomic). An existing empty
+/// target may be a mount point, which a rename cannot replace: the staging directory then
+/// sits inside it, and its files move up one by one, the database last, so an interrupted
+/// move leaves no database (nothing starts on it) and a `.restoring-*` directory (the next
+/// restore refuses the non-empty target).
 struct Staging {
     path: PathBuf,
+    inside: bool,
 }
 
 impl Staging {
     fn new(target: &Path) -> anyhow::Result<Self> {
-        let name = target
-            .file_name()
-            .ok_or_else(|| {
+        let pid = std::process::id();
+        let inside = target.is_dir();
+        let path = if inside {
+            target.join(format!(".restoring-{pid}"))
+        } else {
+            let name = target.file_name().ok_or_else(|| {
                 Invalid(format!(
                     "--data-dir {} has no directory name",
                     target.display()
                 ))
-            })?
-            .to_string_lossy();
-        let path = target.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
+            })?;
+            let path =
+                target.with_file_name(format!(".{}.restoring-{pid}", name.to_string_lossy()));
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            path
+        };
         DirBuilder::new()
             .mode(0o700)
             .create(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Self { path })
+        Ok(Self { path, inside })
     }
 
-    /// Renames the staging directory to `target` (an empty target is replaced atomically; one
-    /// that gained files meanwhile makes the rename fail) and syncs the parent directory.
+    /// Moves the restored files to `target` and syncs the directory that changed.
     fn commit(self, target: &Path) -> anyhow::Result<()> {
-        std::fs::rename(&self.path, target).map_err(|e| {
-            Invalid(format!(
-                "cannot move the restored files to {} ({e}); it must be empty or absent",
-                target.display()
-            ))
-        })?;
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
-        File::open(parent.unwrap_or(Path::new(".")))
+        let synced = if self.inside {
+            self.move_up(target)?;
+            target.to_owned()
+        } else {
+            std::fs::rename(&self.path, target).map_err(|e| {
+                Invalid(format!(
+                    "cannot move the restored files to {} ({e}); it must be empty or absent",
+                    target.display()
+                ))
+            })?;
+            let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
+            parent.unwrap_or(Path::new(".")).to_owned()
+        };
+        File::open(&synced)
             .and_then(|d| d.sync_all())
-            .with_context(|| format!("cannot sync the directory of {}", target.display()))
+            .with_context(|| format!("cannot sync {}", synced.display()))
+    }
+
+    /// Moves every entry of the staging directory into `target` (the database last), removes
+    /// the staging directory and makes `target` owner-only.
+    fn move_up(&self, target: &Path) -> anyhow::Result<()> {
+        let mut names = std::fs::read_dir(&self.path)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        names.sort_by_key(|n| n == DB_FILE);
+        for name in names {
+            let to = target.join(&name);
+            anyhow::ensure!(
+                !to.exists(),
+                "{} appeared while restoring; restore into an empty --data-dir",
+                to.display()
+            );
+            std::fs::rename(self.path.join(&name), &to)
+                .with_context(|| format!("cannot move the restored file to {}", to.display()))?;
+        }
+        std::fs::remove_dir(&self.path)
+            .with_context(|| format!("cannot remove {}", self.path.display()))?;
+        std::fs::set_permissions(target, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .with_context(|| format!("cannot set {} to mode 0700", target.display()))
     }
 }
 
