@@ -1,5 +1,5 @@
-//! The polling service against a loopback Binance: snapshots, fills stored once, and the
-//! connectivity status through failures and a ban.
+//! The polling service against a loopback Binance: snapshots, fills stored once, a fill the
+//! ledger refused fetched again, and the connectivity status through failures and a ban.
 
 mod support;
 
@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use support::{Capture, Stub, T0, config, hub};
 use tradeguard_exchange::binance::BinanceClient;
-use tradeguard_exchange::model::{AccountId, ExchangeId, Symbol};
+use tradeguard_exchange::ledger::{
+    FillRecord, InMemoryLedger, LedgerEntry, LedgerError, OrderLedger, OrderPlacer, Transition,
+};
+use tradeguard_exchange::model::{
+    AccountId, ClientOrderId, ExchangeId, Fill, OrderRequest, Symbol, UnixMillis,
+};
 use tradeguard_exchange::poller::{
     Connectivity, MemoryPollStore, PolledAccount, Poller, PollerConfig,
 };
@@ -176,4 +181,107 @@ async fn run_polls_on_the_interval_until_shutdown() {
         .filter(|r| r.path == "/api/v3/account")
         .count();
     assert!(polls >= 2, "{polls} polls");
+}
+
+/// An in-memory ledger that refuses to record one trade id while `refuse` is set (as the
+/// gateway's ledger does when the audit log does not take the fill).
+struct RefusingLedger {
+    inner: InMemoryLedger,
+    refuse: std::sync::Mutex<Option<&'static str>>,
+}
+
+#[async_trait::async_trait]
+impl OrderLedger for RefusingLedger {
+    async fn record_intent(
+        &self,
+        account: &AccountId,
+        exchange: ExchangeId,
+        request: &OrderRequest,
+        at: UnixMillis,
+    ) -> Result<LedgerEntry, LedgerError> {
+        self.inner
+            .record_intent(account, exchange, request, at)
+            .await
+    }
+    async fn transition(
+        &self,
+        account: &AccountId,
+        id: &ClientOrderId,
+        t: Transition,
+    ) -> Result<LedgerEntry, LedgerError> {
+        self.inner.transition(account, id, t).await
+    }
+    async fn get(
+        &self,
+        account: &AccountId,
+        id: &ClientOrderId,
+    ) -> Result<Option<LedgerEntry>, LedgerError> {
+        self.inner.get(account, id).await
+    }
+    async fn open_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
+        self.inner.open_entries(account).await
+    }
+    async fn record_fill(
+        &self,
+        account: &AccountId,
+        fill: &Fill,
+    ) -> Result<FillRecord, LedgerError> {
+        if *self.refuse.lock().unwrap() == Some(fill.trade_id.as_str()) {
+            return Err(LedgerError::Storage("audit log refused".into()));
+        }
+        self.inner.record_fill(account, fill).await
+    }
+    async fn fills(&self, account: &AccountId) -> Result<Vec<Fill>, LedgerError> {
+        self.inner.fills(account).await
+    }
+}
+
+/// Regression: a fill the ledger could not record used to be saved and passed by the cursor
+/// anyway, so the ledger (and the audit log behind it) never got it. Now the cursor stops
+/// before it and the next poll records it.
+#[tokio::test]
+async fn fill_the_ledger_refused_is_fetched_again_at_the_next_poll() {
+    let account_status = Arc::new(AtomicU16::new(503)); // trades 1 and 2 both exist
+    let srv = server(account_status).await;
+    let (clock, hub) = hub();
+    let mut cfg = config(ExchangeId::Binance, &srv.base);
+    cfg.retry = tradeguard_exchange::retry::RetryPolicy::none();
+    let secrets = Arc::new(InMemorySecretSource::from_parts("k", "s", None));
+    let ex: Arc<dyn Exchange> = Arc::new(BinanceClient::new(&cfg, secrets, &hub).unwrap());
+    let acct = AccountId::parse("binance-main").unwrap();
+    let ledger = Arc::new(RefusingLedger {
+        inner: InMemoryLedger::new(),
+        refuse: std::sync::Mutex::new(Some("2")),
+    });
+    let placer = OrderPlacer::new(ex.clone(), ledger.clone(), acct.clone(), clock.clone());
+    let store = Arc::new(MemoryPollStore::new());
+    let poller = Poller::new(
+        vec![PolledAccount {
+            account: acct.clone(),
+            exchange: ex,
+            symbols: vec![Symbol::parse("BTC/USDT").unwrap()],
+            placer: Some(Arc::new(placer)),
+        }],
+        store.clone(),
+        clock.clone(),
+        PollerConfig::default(),
+    );
+    let ids = |fills: Vec<Fill>| -> Vec<String> {
+        fills
+            .iter()
+            .map(|f| f.trade_id.as_str().to_owned())
+            .collect()
+    };
+    poller.poll_once().await;
+    assert_eq!(ids(ledger.fills(&acct).await.unwrap()), ["1"]);
+    assert_eq!(
+        ids(store.fills(&acct)),
+        ["1"],
+        "saved only what the ledger took"
+    );
+    *ledger.refuse.lock().unwrap() = None;
+    clock.advance(Duration::from_secs(300));
+    poller.poll_once().await;
+    assert_eq!(ids(ledger.fills(&acct).await.unwrap()), ["1", "2"]);
+    assert_eq!(ids(store.fills(&acct)), ["1", "2"]);
 }

@@ -249,19 +249,25 @@ impl Poller {
             return Ok(());
         };
         let fills = a.exchange.fills_since(sym, cursor.since).await?;
-        let new: Vec<Fill> = fills
+        let mut new: Vec<Fill> = fills
             .into_iter()
             .filter(|f| !(f.time == cursor.since && cursor.seen_at_since.contains(&f.trade_id)))
             .collect();
-        if new.is_empty() {
-            return Ok(());
-        }
+        // Oldest first, and the cursor passes only fills the ledger took: a fill it could not
+        // record (its audit entry refused, say) is fetched again by the next poll, and the
+        // cursor stored for a restart (the newest recorded fill) stays before it too.
+        new.sort_by_key(|f| f.time);
         if let Some(p) = &a.placer {
-            for f in &new {
+            for (i, f) in new.iter().enumerate() {
                 if let Err(e) = p.record_fill(f).await {
-                    tracing::warn!(account = %a.account, error = %e, "could not record fill in the ledger");
+                    tracing::warn!(account = %a.account, error = %e, "could not record fill in the ledger; fetched again at the next poll");
+                    new.truncate(i);
+                    break;
                 }
             }
+        }
+        if new.is_empty() {
+            return Ok(());
         }
         self.save(a, self.store.save_fills(&a.account, &new).await);
         let newest = new.iter().map(|f| f.time).max().unwrap_or(cursor.since);
