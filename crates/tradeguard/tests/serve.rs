@@ -1,8 +1,10 @@
 //! `tradeguard serve` end to end: `init` a data dir, seal and import the simulated Kraken's
 //! credentials, start the gateway on the simulator (TLS with the data dir's certificate),
-//! trade as the controller with signed requests, see the risk engine refuse an order, stop
-//! with SIGTERM and start again (the resting order is still known), halt (every open order
-//! cancelled on the exchange), stop, and verify the audit log.
+//! trade as the controller with signed requests (a resting order, a market order that fills,
+//! one cancelled by its client), see the risk engine refuse an order, stop with SIGTERM and
+//! start again (the resting order is still known, the fill is recorded), halt (every open
+//! order cancelled on the exchange), stop, and verify the audit log and the order lifecycle
+//! in it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -280,6 +282,29 @@ SOL = 0.10
         "the order is on the simulator: {on_exchange:?}"
     );
 
+    // A market buy that fills at once, and a second resting order its client cancels.
+    let market = OrderRequest::market(
+        "e2e-mkt-1",
+        "core",
+        "BTC/USD",
+        Side::Buy,
+        Decimal::new(1, 3),
+    );
+    let filled = client.place_order(&market).await.unwrap();
+    let status = filled["status"].as_str().unwrap_or_default();
+    assert!(["filled", "open"].contains(&status), "{filled}");
+    let resting = OrderRequest::limit(
+        "e2e-buy-2",
+        "core",
+        "BTC/USD",
+        Side::Buy,
+        Decimal::new(1, 3),
+        price,
+    );
+    client.place_order(&resting).await.unwrap();
+    let cancelled = client.cancel_order("kraken-main:e2e-buy-2").await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+
     // One the risk engine refuses (above the per-order notional and position limits).
     let big = OrderRequest::limit(
         "e2e-big-1",
@@ -380,7 +405,60 @@ SOL = 0.10
             "no `{want}` event in {kinds:?}"
         );
     }
+    check_order_lifecycle(&text);
     sim.shutdown().await;
+}
+
+/// The fields of the exported entries of `kind` for `client_order_id`.
+fn order_entries(export: &str, kind: &str, client_order_id: &str) -> Vec<Value> {
+    export
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == kind && v["fields"]["client_order_id"] == client_order_id)
+        .map(|v| v["fields"].clone())
+        .collect()
+}
+
+/// Each order's life after `order.submit` is in the log with its fields: acknowledged with the
+/// exchange's id; the market order's fill with quantity, price, fee and trade id; the
+/// client's cancel and the halt's.
+fn check_order_lifecycle(export: &str) {
+    let one = |kind: &str, cid: &str| -> Value {
+        let found = order_entries(export, kind, cid);
+        assert_eq!(found.len(), 1, "one `{kind}` of {cid}: {found:?}");
+        let e = found[0].clone();
+        assert_eq!(
+            (&e["profile"], &e["exchange"]),
+            (&json!("core"), &json!("kraken")),
+            "{e}"
+        );
+        assert_eq!(e["symbol"], "BTC/USD", "{e}");
+        e
+    };
+    for cid in ["e2e-buy-1", "e2e-mkt-1", "e2e-buy-2"] {
+        let ack = one("order.acknowledged", cid);
+        assert!(
+            ack["exchange_order_id"]
+                .as_str()
+                .is_some_and(|x| !x.is_empty()),
+            "{ack}"
+        );
+    }
+    let fill = one("order.filled", "e2e-mkt-1");
+    let qty: Option<Decimal> = fill["qty"].as_str().and_then(|q| q.parse().ok());
+    assert_eq!(qty, Some(Decimal::new(1, 3)), "{fill}");
+    assert_eq!(fill["complete"], true, "{fill}");
+    for field in ["price", "fee", "trade_id"] {
+        assert!(
+            fill[field].as_str().is_some_and(|x| !x.is_empty()),
+            "{field}: {fill}"
+        );
+    }
+    let by_client = one("order.cancelled", "e2e-buy-2");
+    assert_eq!(by_client["by"], "client", "{by_client}");
+    let by_halt = one("order.cancelled", "e2e-buy-1");
+    assert_eq!(by_halt["by"], "halt", "{by_halt}");
+    assert!(order_entries(export, "order.filled", "e2e-buy-1").is_empty());
 }
 
 /// `tradeguard demo` for 20 s: the report verifies with the gateway key, the audit log of the
@@ -434,6 +512,8 @@ fn demo_runs_and_its_report_and_log_verify() {
     for want in [
         "principal.registered",
         "order.submit",
+        "order.acknowledged",
+        "order.filled",
         "order.refused",
         "trading.halt",
         "quorum.execute",

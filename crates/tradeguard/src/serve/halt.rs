@@ -12,6 +12,7 @@ use tradeguard_exchange::ledger::OrderState;
 use tradeguard_exchange::model::OrderRef;
 use tradeguard_gateway::venue::{OrderCanceller, VenueCancel};
 
+use super::order_events::Cause;
 use super::venues::{Account, Venues};
 
 /// The API id of an exchange order: `<account>:<client id>`, or the exchange's id for an
@@ -132,7 +133,8 @@ impl OrderCanceller for Venues {
         let mut set = tokio::task::JoinSet::new();
         for (i, a) in self.accounts().values().enumerate() {
             let (a, n, pause) = (a.clone(), self.cancel_attempts, self.cancel_backoff);
-            set.spawn(async move { (i, cancel_account(a, n, pause).await) });
+            let work = async move { (i, cancel_account(a, n, pause).await) };
+            set.spawn(Cause::HALT.scope(work));
         }
         let mut out: Vec<(usize, VenueCancel)> = Vec::new();
         while let Some(done) = set.join_next().await {

@@ -1,24 +1,48 @@
 //! Where `serve` keeps its order books: the durable order ledger and the poller's snapshots,
 //! both in the gateway's database (tradeguard-store, migration 0004), so an order recorded
-//! before a stop or a crash is found again and reconciled at the next start.
+//! before a stop or a crash is found again and reconciled at the next start. The ledger
+//! writes each order's lifecycle to the audit log first ([`super::order_events`]).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tradeguard_exchange::ledger::{OrderLedger, SqlLedger};
+use tradeguard_audit::sink::AuditSink;
+use tradeguard_exchange::ledger::OrderLedger;
 use tradeguard_exchange::model::{AccountId, Balance, Fill, Order, Symbol, UnixMillis};
 use tradeguard_exchange::poller::{ConnectivityStatus, PollStore, SqlPollStore};
 use tradeguard_store::Store;
 
+use super::config::AccountSection;
+use super::order_events::{AccountNames, AuditedLedger};
 use super::risk::LiveRisk;
 
-/// The order ledger in `store`.
-pub fn open(store: &Store) -> Arc<dyn OrderLedger> {
-    Arc::new(SqlLedger::new(store.clone()))
+/// The order ledger in `store`, appending each order's lifecycle to `log` before recording it;
+/// orders are named by their account's profile (from `risk`) and exchange.
+pub fn open(
+    store: &Store,
+    log: Arc<dyn AuditSink>,
+    risk: &LiveRisk,
+    accounts: &BTreeMap<String, AccountSection>,
+) -> Arc<dyn OrderLedger> {
+    let names = accounts
+        .iter()
+        .map(|(name, a)| {
+            let profile = match risk.profiles_of(name).as_slice() {
+                [one] => one.as_str().to_owned(),
+                _ => String::new(),
+            };
+            let exchange = a.connector.exchange.as_str().to_owned();
+            (name.clone(), AccountNames { profile, exchange })
+        })
+        .collect();
+    Arc::new(AuditedLedger::new(store.clone(), log, names))
 }
 
-/// The poller's store: every snapshot and fill is written to the database first, then fed to
-/// the risk gate; fill cursors come from the database, so polling resumes where it stopped.
+/// The poller's store: every snapshot is written to the database first, then fed to the risk
+/// gate. Fills reach it only once the order ledger recorded them (audited, in the same
+/// database), and fill cursors come from there, so polling resumes after the newest fill the
+/// log holds.
 pub struct Persisted {
     sql: SqlPollStore,
     live: Arc<LiveRisk>,
@@ -68,9 +92,8 @@ impl PollStore for Persisted {
     }
 
     async fn save_fills(&self, account: &AccountId, fills: &[Fill]) -> Result<(), String> {
-        let stored = self.sql.save_fills(account, fills).await;
-        self.live.save_fills(account, fills).await?;
-        stored
+        // Already stored by the order ledger, after the audit log took them.
+        self.live.save_fills(account, fills).await
     }
 
     async fn save_status(&self, status: &ConnectivityStatus) -> Result<(), String> {

@@ -18,6 +18,7 @@ pub mod halt;
 pub mod intents;
 pub mod ledger;
 pub mod market;
+pub mod order_events;
 pub mod risk;
 pub mod run;
 pub mod secrets;

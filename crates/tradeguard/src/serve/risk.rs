@@ -206,6 +206,11 @@ impl LiveRisk {
         self.seen().open_orders.values().map(Vec::len).sum()
     }
 
+    /// The account's open orders at its last poll, or `None` before its first.
+    pub fn open_orders(&self, account: &str) -> Option<Vec<ExOrder>> {
+        self.seen().open_orders.get(account).cloned()
+    }
+
     /// Pushes the account's market and portfolios into its gates.
     fn rebuild(&self, account: &str) {
         let seen = self.seen();

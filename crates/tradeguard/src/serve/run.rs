@@ -195,7 +195,15 @@ async fn start_gateway(
     let config = &opts.config;
     let hub = ConnectorHub::system();
     let clock = hub.clock();
-    let ledger: Arc<dyn OrderLedger> = ledger::open(&store);
+    let exchanges: BTreeMap<String, _> = config
+        .accounts
+        .iter()
+        .map(|(n, a)| (n.clone(), a.connector.exchange))
+        .collect();
+    let gw_clock = Arc::new(tradeguard_gateway::clock::SystemClock);
+    let risk = Arc::new(LiveRisk::new(&config.risk, &exchanges, gw_clock)?);
+    let ledger: Arc<dyn OrderLedger> =
+        ledger::open(&store, Arc::new(log.clone()), &risk, &config.accounts);
     let accounts = venues::connect(
         &hub,
         &config.accounts,
@@ -204,13 +212,6 @@ async fn start_gateway(
         clock.clone(),
     )
     .await?;
-    let exchanges: BTreeMap<String, _> = config
-        .accounts
-        .iter()
-        .map(|(n, a)| (n.clone(), a.connector.exchange))
-        .collect();
-    let gw_clock = Arc::new(tradeguard_gateway::clock::SystemClock);
-    let risk = Arc::new(LiveRisk::new(&config.risk, &exchanges, gw_clock)?);
     for a in accounts.values() {
         let checked = venues::check_key(a).await?;
         super::tasks::record_key_check(&log, a, &checked).await?;

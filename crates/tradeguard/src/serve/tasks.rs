@@ -1,6 +1,7 @@
 //! The background work of a running gateway: polling the exchanges (market data, balances,
-//! open orders, fills, unknown orders) and, while HALTED, cancelling any order that shows up
-//! late; rotating the vault's key-encryption key when it is due.
+//! open orders, fills, unknown orders), following acknowledged orders that closed at the
+//! exchange (so their end reaches the audit log) and, while HALTED, cancelling any order that
+//! shows up late; rotating the vault's key-encryption key when it is due.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,13 +9,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tradeguard_audit::event::AuditEvent;
 use tradeguard_audit::log::AuditLog;
-use tradeguard_exchange::model::Symbol;
+use tradeguard_exchange::ledger::{LedgerEntry, OrderState, Transition};
+use tradeguard_exchange::model::{OrderStatus, Symbol, UnixMillis};
 use tradeguard_exchange::poller::Poller;
 use tradeguard_gateway::trading::{TradingMode, TradingState};
 use tradeguard_gateway::venue::OrderCanceller;
 use tradeguard_vault::UnlockedVault;
 
 use super::market::PublicMarkets;
+use super::order_events::Cause;
 use super::risk::LiveRisk;
 use super::venues::{Account, KeyCheck, Venues, check_key};
 
@@ -58,6 +61,7 @@ impl PollLoop {
             }
         }
         self.poller.poll_once().await;
+        self.follow_closed().await;
         if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
             self.sweep().await;
         }
@@ -76,6 +80,33 @@ impl PollLoop {
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "key refused; the account stays closed"),
+            }
+        }
+    }
+
+    /// Acknowledged orders missing from the exchange's open orders at this poll (filled,
+    /// cancelled or expired there) are looked up and recorded; the ledger logs the
+    /// cancellation (fills come with the poller's fills).
+    async fn follow_closed(&self) {
+        for a in self.venues.accounts().values() {
+            let Some(open) = self.risk.open_orders(&a.name) else {
+                continue;
+            };
+            let entries = match a.ledger.open_entries(&a.id).await {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!(account = %a.name, error = %e, "ledger unreadable");
+                    continue;
+                }
+            };
+            for e in entries {
+                let listed = open.iter().any(|o| {
+                    o.client_order_id.as_ref() == Some(e.client_order_id())
+                        || e.exchange_order_id.as_ref() == Some(&o.exchange_order_id)
+                });
+                if e.state == OrderState::Acknowledged && !listed {
+                    close(a, &e).await;
+                }
             }
         }
     }
@@ -111,6 +142,44 @@ impl PollLoop {
                 _ = stop.wait_for(|s| *s) => return,
             }
         }
+    }
+}
+
+/// Looks `e` up at the exchange and records where it stands; one that was cancelled or expired
+/// there is logged as the exchange's doing. Failures wait for the next poll.
+async fn close(a: &Account, e: &LedgerEntry) {
+    let id = e.client_order_id();
+    let order = match a.exchange.order_by_client_id(e.request.symbol(), id).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(account = %a.name, client_order_id = %id, error = %err, "order lookup failed");
+            return;
+        }
+    };
+    let cause = match order.status {
+        OrderStatus::Expired => Cause {
+            by: "exchange",
+            reason: "expired",
+        },
+        _ => Cause {
+            by: "exchange",
+            reason: "cancelled at the exchange",
+        },
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    let t = Transition {
+        to: OrderState::from_status(order.status),
+        at: UnixMillis(now),
+        exchange_order_id: Some(order.exchange_order_id),
+        filled_quantity: Some(order.filled_quantity),
+        error: None,
+    };
+    if let Err(err) = cause.scope(a.ledger.transition(&a.id, id, t)).await {
+        tracing::warn!(account = %a.name, client_order_id = %id, error = %err, "closed order not recorded; retried at the next poll");
     }
 }
 

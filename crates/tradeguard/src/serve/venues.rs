@@ -23,6 +23,7 @@ use tradeguard_risk::{Order, RiskApproved};
 use tradeguard_vault::{CredentialId, UnlockedVault};
 
 use super::config::AccountSection;
+use super::order_events::Cause;
 use super::risk::LiveRisk;
 use super::secrets::VaultSecrets;
 
@@ -309,7 +310,7 @@ impl OrderRouter for Venues {
         let (name, cid) = id.split_once(':').ok_or_else(not_found)?;
         let account = self.accounts.get(name).ok_or_else(not_found)?;
         let cid = ClientOrderId::parse(cid).map_err(|_| not_found())?;
-        match account.placer.cancel(&cid).await {
+        match Cause::CLIENT.scope(account.placer.cancel(&cid)).await {
             Ok(e) => Ok(self.view(name, &e)),
             Err(tradeguard_exchange::ledger::OrderError::Ledger(
                 tradeguard_exchange::ledger::LedgerError::NotFound(_),
