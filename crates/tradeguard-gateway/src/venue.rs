@@ -18,7 +18,7 @@ use tradeguard_risk::limits::PortfolioLimits;
 use tradeguard_risk::market::{Market, Portfolio};
 use tradeguard_risk::order::Side;
 use tradeguard_risk::profile::{Profile, TradingState};
-use tradeguard_risk::rebalance::{PlanInput, plan_rebalance};
+use tradeguard_risk::rebalance::{PlanInput, RebalanceSchedule, Trigger, plan_rebalance};
 use tradeguard_risk::state::ProfileState;
 use tradeguard_risk::{OpenOrder, Order, RiskApproved};
 
@@ -399,6 +399,24 @@ impl StaticRisk {
             plan,
             state: self.state_of(book, &market),
         })
+    }
+
+    /// Why `profile` is due for a rebalance by `schedule` now, if it is (never while it
+    /// cannot be valued or holds nothing).
+    pub fn rebalance_due(
+        &self,
+        profile: &ProfileId,
+        schedule: &RebalanceSchedule,
+    ) -> Option<Trigger> {
+        let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
+        let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        let book = books.get(profile)?;
+        let valuation = book.portfolio.value(&market).ok()?;
+        if valuation.total <= Decimal::ZERO {
+            return None;
+        }
+        let now = Timestamp::from_millis(self.clock.now_ms());
+        schedule.due(&book.profile, &self.limits, &valuation, now)
     }
 
     async fn open_of(

@@ -1,6 +1,7 @@
 //! Client subcommands that talk to a running gateway, each request signed with a principal key
 //! (tradeguard-client): `principal add|list|remove`, `halt`, `resume`, `approve`,
-//! `order place|cancel|list`, `balances`. Answers are printed as JSON.
+//! `order place|cancel|list`, `balances`, `rebalance PROFILE [--dry-run]`. Answers are
+//! printed as JSON.
 //!
 //! Connection: `--url` / `TRADEGUARD_ADDR` (`https://127.0.0.1:8443`; a bare `host:port` means
 //! https), `--key` / `TRADEGUARD_KEY` (default `<data dir>/controller.key`), `--cert` /
@@ -67,6 +68,21 @@ pub enum ClientCommand {
     Order(OrderArgs),
     /// Balances on every exchange.
     Balances(Conn),
+    /// Rebalance a profile towards its targets now (its strategy, randomization and limits;
+    /// every order through the risk gate). With --dry-run, only show the plan.
+    Rebalance(RebalanceArgs),
+}
+
+/// `rebalance PROFILE [--dry-run]`.
+#[derive(Args, Debug)]
+pub struct RebalanceArgs {
+    /// The profile (`[profiles.<name>]`).
+    profile: String,
+    /// Answer the plan without placing any order.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 /// `principal ...`.
@@ -226,7 +242,26 @@ async fn dispatch(cmd: ClientCommand) -> Result<Value, ClientError> {
         },
         ClientCommand::Order(a) => order(a).await,
         ClientCommand::Balances(conn) => client(&conn)?.balances().await,
+        ClientCommand::Rebalance(a) => rebalance(a).await,
     }
+}
+
+/// `POST /v1/rebalance/{profile}`; the profile name is checked before connecting.
+async fn rebalance(a: RebalanceArgs) -> Result<Value, ClientError> {
+    if tradeguard_risk::ids::ProfileId::new(&a.profile).is_err() {
+        return Err(ClientError::Config(
+            "PROFILE must be a profile name: 1 to 64 letters, digits, `_` or `-`".into(),
+        ));
+    }
+    let body = serde_json::json!({ "dry_run": a.dry_run });
+    client(&a.conn)?
+        .signed(
+            tradeguard_client::Method::POST,
+            &["rebalance", &a.profile],
+            None,
+            Some(&body),
+        )
+        .await
 }
 
 async fn principal(a: PrincipalArgs) -> Result<Value, ClientError> {
@@ -349,7 +384,7 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let ok: [&[&str]; 10] = [
+        let ok: [&[&str]; 12] = [
             &["principal", "add", "did:key:z6Mk", "--scopes", "read,trade"],
             &["principal", "list", "--url", "http://127.0.0.1:8443"],
             &["principal", "remove", "did:key:z6Mk"],
@@ -371,12 +406,15 @@ mod tests {
             &["order", "cancel", "o-1"],
             &["order", "list"],
             &["balances", "--cert", "c.pem"],
+            &["rebalance", "core"],
+            &["rebalance", "core", "--dry-run", "--url", "127.0.0.1:1"],
         ];
         for (i, a) in ok.iter().enumerate() {
             assert!(parse(a).is_ok(), "TC{i} failed: {:?}", parse(a).err());
         }
-        let bad: [&[&str]; 3] = [
+        let bad: [&[&str]; 4] = [
             &["principal", "add", "did:key:z6Mk"],
+            &["rebalance"],
             &[
                 "order",
                 "place",

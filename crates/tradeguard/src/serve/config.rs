@@ -119,11 +119,17 @@ impl Default for AuditSection {
 pub struct PollingSection {
     /// Poll every account this often (seconds, default 300).
     pub interval_secs: u64,
+    /// Look at each profile's rebalancing schedule about this often (seconds, default 60;
+    /// moved at random by up to the profile's randomization factor).
+    pub rebalance_check_secs: u64,
 }
 
 impl Default for PollingSection {
     fn default() -> Self {
-        Self { interval_secs: 300 }
+        Self {
+            interval_secs: 300,
+            rebalance_check_secs: 60,
+        }
     }
 }
 
@@ -232,6 +238,12 @@ impl ServeConfig {
             return Err(invalid(
                 "polling.interval_secs",
                 "at least 5 seconds".into(),
+            ));
+        }
+        if self.polling.rebalance_check_secs == 0 {
+            return Err(invalid(
+                "polling.rebalance_check_secs",
+                "at least 1 second".into(),
             ));
         }
         if self.audit.checkpoint_secs == 0 {
@@ -385,6 +397,7 @@ mod tests {
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8443");
         assert!(!c.server.dangerous_plain_http);
         assert_eq!(c.polling.interval_secs, 300);
+        assert_eq!(c.polling.rebalance_check_secs, 60);
         assert_eq!(c.gateway.lockout.max_failures, 3, "from [security]");
         assert!(c.store.url.is_none() && c.accounts.is_empty());
     }
@@ -392,7 +405,7 @@ mod tests {
     /// Numbered cases: (name, edit of the example, text the error must contain).
     #[test]
     fn bad_files_are_refused_naming_the_key() {
-        let cases: [(&str, &str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str, &str); 10] = [
             (
                 "profile on a missing account",
                 "credential = \"kraken-main\"",
@@ -440,6 +453,12 @@ mod tests {
                 "interval_secs = 300",
                 "interval_secs = 1",
                 "polling.interval_secs",
+            ),
+            (
+                "rebalance check never",
+                "rebalance_check_secs = 60",
+                "rebalance_check_secs = 0",
+                "polling.rebalance_check_secs",
             ),
             (
                 "cert without key",

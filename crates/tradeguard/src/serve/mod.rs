@@ -4,7 +4,8 @@
 //! - [`run`]: the start sequence, the server's life and its graceful stop.
 //! - [`secrets`]: the exchange connectors' secret source over the vault.
 //! - [`venues`]: order routing over the exchange connectors; [`halt`]: the halt's cancel-all.
-//! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules.
+//! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules;
+//!   [`rebalance`]: portfolios, plans and the rebalancing scheduler.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
 //!   durable order ledger and poll snapshots.
@@ -19,6 +20,7 @@ pub mod intents;
 pub mod ledger;
 pub mod market;
 pub mod order_events;
+pub mod rebalance;
 pub mod risk;
 pub mod run;
 pub mod secrets;

@@ -14,19 +14,23 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
+use tradeguard_exchange::ledger::{LedgerEntry, OrderLedger};
+use tradeguard_exchange::model::Side as ExSide;
 use tradeguard_exchange::model::{
     AccountId, Balance, ExchangeId, Fill, Order as ExOrder, Symbol as ExSymbol, UnixMillis,
 };
 use tradeguard_exchange::poller::{ConnectivityStatus, PollStore};
 use tradeguard_gateway::clock::Clock;
 use tradeguard_gateway::venue::{BalanceView, Checked, ProfileBook, RiskGate, StaticRisk};
-use tradeguard_risk::Order;
 use tradeguard_risk::check::Refusal;
 use tradeguard_risk::config::RiskConfig;
+use tradeguard_risk::ids::Symbol as RiskSymbol;
 use tradeguard_risk::ids::{Asset, ProfileId};
 use tradeguard_risk::market::{Balance as RiskBalance, Market, Portfolio};
+use tradeguard_risk::order::Side as RiskSide;
 use tradeguard_risk::profile::Profile;
 use tradeguard_risk::state::ProfileState;
+use tradeguard_risk::{OpenOrder, Order};
 
 use super::market::Quote;
 
@@ -60,11 +64,20 @@ struct Seen {
     status: BTreeMap<String, ConnectivityStatus>,
 }
 
-/// The risk gate fed by the poller.
+/// The risk gate fed by the poller. Orders are checked with their profile's open orders,
+/// read from the order ledger at each check (the ledger records an order before it is sent,
+/// so an order placed a moment ago counts at once).
 pub struct LiveRisk {
     gates: Vec<Gate>,
     by_profile: HashMap<ProfileId, usize>,
     seen: Mutex<Seen>,
+    open: std::sync::OnceLock<OpenSource>,
+}
+
+/// The order ledger and the ledger's id of each account.
+struct OpenSource {
+    ledger: Arc<dyn OrderLedger>,
+    accounts: BTreeMap<String, AccountId>,
 }
 
 fn asset(a: &Asset) -> Option<tradeguard_exchange::model::Asset> {
@@ -111,6 +124,10 @@ impl LiveRisk {
                 empty.clone(),
                 books.collect(),
                 clock.clone(),
+            )
+            .with_rebalancing(
+                config.rebalancing.enabled,
+                config.rebalancing.randomization_enabled,
             );
             by_profile.extend(profiles.iter().map(|p| (p.id.clone(), i)));
             gates.push(Gate {
@@ -125,6 +142,7 @@ impl LiveRisk {
             gates,
             by_profile,
             seen: Mutex::new(Seen::default()),
+            open: std::sync::OnceLock::new(),
         })
     }
 
@@ -251,6 +269,77 @@ impl LiveRisk {
     }
 }
 
+impl LiveRisk {
+    /// Reads open orders from `ledger` from now on (`accounts`: each account's ledger id).
+    /// Until then, and for an account it does not list, the checks refuse every order.
+    pub fn set_open_orders(
+        &self,
+        ledger: Arc<dyn OrderLedger>,
+        accounts: BTreeMap<String, AccountId>,
+    ) {
+        let _ = self.open.set(OpenSource { ledger, accounts });
+    }
+
+    /// The gate, profile and account of `profile`.
+    pub fn gate_of(&self, profile: &ProfileId) -> Option<(&StaticRisk, &Profile, &str)> {
+        let g = &self.gates[*self.by_profile.get(profile)?];
+        let p = g.profiles.iter().find(|p| p.id == *profile)?;
+        Some((&g.risk, p, g.account.as_str()))
+    }
+
+    /// Every profile, in configuration order per account.
+    pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
+        self.gates.iter().flat_map(|g| g.profiles.iter())
+    }
+
+    /// The open orders of `profile` in the ledger (not final: new, sent, acknowledged or
+    /// unknown), with what is left to fill, except `except`.
+    pub async fn open_orders_of(
+        &self,
+        profile: &Profile,
+        account: &str,
+        except: Option<&tradeguard_risk::ids::ClientOrderId>,
+    ) -> Result<Vec<OpenOrder>, String> {
+        let source = self
+            .open
+            .get()
+            .ok_or_else(|| "the order ledger is not open yet".to_owned())?;
+        let id = source
+            .accounts
+            .get(account)
+            .ok_or_else(|| format!("account `{account}` has no ledger"))?;
+        let entries = source
+            .ledger
+            .open_entries(id)
+            .await
+            .map_err(|e| format!("{account}: open orders: {e}"))?;
+        Ok(entries
+            .iter()
+            .filter(|e| except.is_none_or(|c| c.as_str() != e.client_order_id().as_str()))
+            .filter_map(|e| open_order(profile, e))
+            .collect())
+    }
+}
+
+/// `e` as an open order of `profile`, if it trades one of the profile's pairs.
+fn open_order(profile: &Profile, e: &LedgerEntry) -> Option<OpenOrder> {
+    let r = &e.request;
+    let symbol = RiskSymbol::new(
+        Asset::new(r.symbol().base().as_str()).ok()?,
+        Asset::new(r.symbol().quote().as_str()).ok()?,
+    )
+    .ok()?;
+    if !tradeguard_gateway::venue::trades(profile, &symbol) {
+        return None;
+    }
+    let side = match r.side() {
+        ExSide::Buy => RiskSide::Buy,
+        ExSide::Sell => RiskSide::Sell,
+    };
+    let remaining = r.quantity() - e.filled_quantity;
+    OpenOrder::new(symbol, side, remaining, r.price()).ok()
+}
+
 /// The profile's cash and target-asset holdings from its account's balances.
 fn portfolio(p: &Profile, balances: &HashMap<&str, &Balance>) -> Portfolio {
     let of = |a: &Asset| {
@@ -277,12 +366,24 @@ fn portfolio(p: &Profile, balances: &HashMap<&str, &Balance>) -> Portfolio {
 #[async_trait]
 impl RiskGate for LiveRisk {
     async fn check(&self, order: Order) -> Result<Checked, Refusal> {
-        match self.by_profile.get(order.profile()) {
-            Some(i) => self.gates[*i].risk.check(order).await,
-            None => Err(Refusal {
+        let refuse = |order: Order| {
+            Err(Refusal {
                 order: Box::new(order),
                 reasons: Vec::new(),
-            }),
+            })
+        };
+        let Some((gate, profile, account)) = self.gate_of(order.profile()) else {
+            return refuse(order);
+        };
+        match self
+            .open_orders_of(profile, account, Some(order.client_order_id()))
+            .await
+        {
+            Ok(open) => gate.check_with_open(order, &open),
+            Err(e) => {
+                tracing::warn!(error = %e, "open orders unknown; order refused");
+                refuse(order)
+            }
         }
     }
 }
@@ -372,9 +473,100 @@ SOL = 0.10
     }
 
     fn live() -> LiveRisk {
+        live_with(Arc::new(tradeguard_exchange::ledger::InMemoryLedger::new()))
+    }
+
+    fn live_with(ledger: Arc<dyn OrderLedger>) -> LiveRisk {
         let config = tradeguard_risk::config::check(CONFIG).unwrap();
         let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
-        LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap()
+        let live = LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap();
+        let id = AccountId::parse("kraken-main").unwrap();
+        live.set_open_orders(ledger, BTreeMap::from([("kraken-main".to_owned(), id)]));
+        live
+    }
+
+    fn feed(live: &LiveRisk) {
+        let rules = InstrumentRules::new(d("0.1"), d("0.00001"), d("0.0001"), d("0.5")).unwrap();
+        let mut quotes = BTreeMap::new();
+        for (s, p) in [
+            ("BTC/USD", "60000"),
+            ("ETH/USD", "3000"),
+            ("SOL/USD", "100"),
+        ] {
+            let q = Quote {
+                rules: Some(rules),
+                last: Some(d(p)),
+            };
+            quotes.insert(ExSymbol::parse(s).unwrap(), q);
+        }
+        live.set_quotes("kraken-main", quotes);
+        live.set_balances(
+            "kraken-main",
+            vec![balance("USD", "100000"), balance("BTC", "0.1")],
+        );
+    }
+
+    /// The ledger's open orders count: a sell of 0.06 BTC fits the 0.1 held, a second one
+    /// does not while the first is open and fits
+    /// again once the first is cancelled. Without a ledger every order is refused.
+    #[tokio::test]
+    async fn open_orders_in_the_ledger_count_against_new_orders() {
+        use tradeguard_exchange::ledger::{InMemoryLedger, OrderState, Transition};
+        use tradeguard_exchange::model::{ClientOrderId as ExId, OrderRequest, TimeInForce};
+        let ledger = Arc::new(InMemoryLedger::new());
+        let live = live_with(ledger.clone());
+        feed(&live);
+        let sell = |id: &str| {
+            Order::new(
+                ProfileId::new("core").unwrap(),
+                ClientOrderId::new(id).unwrap(),
+                order(Side::Sell, "1").symbol().clone(),
+                Side::Sell,
+                OrderType::Limit { price: d("60000") },
+                d("0.06"),
+            )
+            .unwrap()
+        };
+        live.check(sell("s1")).await.unwrap();
+        let account = AccountId::parse("kraken-main").unwrap();
+        let req = OrderRequest::new(
+            ExId::parse("s1").unwrap(),
+            ExSymbol::parse("BTC/USD").unwrap(),
+            tradeguard_exchange::model::Side::Sell,
+            tradeguard_exchange::model::OrderType::Limit {
+                price: d("60000"),
+                time_in_force: TimeInForce::Gtc,
+            },
+            d("0.06"),
+        )
+        .unwrap();
+        let at = UnixMillis(1);
+        ledger
+            .record_intent(&account, ExchangeId::Kraken, &req, at)
+            .await
+            .unwrap();
+        let id = req.client_order_id();
+        let sent = Transition::to(OrderState::Sent, at);
+        ledger.transition(&account, id, sent).await.unwrap();
+        let r = live.check(sell("s2")).await.unwrap_err();
+        assert!(r.to_string().contains("BTC"), "{r}");
+        assert!(
+            live.check(sell("s1")).await.is_ok(),
+            "an order is not its own open order"
+        );
+        ledger
+            .transition(&account, id, Transition::to(OrderState::Cancelled, at))
+            .await
+            .unwrap();
+        live.check(sell("s3")).await.unwrap();
+        let unfed = LiveRisk::new(
+            &tradeguard_risk::config::check(CONFIG).unwrap(),
+            &BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]),
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        feed(&unfed);
+        assert!(unfed.check(sell("s4")).await.is_err(), "no ledger: refused");
     }
 
     fn order(side: Side, qty: &str) -> Order {

@@ -270,7 +270,8 @@ async fn start_gateway(
     let gateway_audit = Arc::new(AuditLogSink(Arc::new(log.clone())));
     let mut builder = GatewayBuilder::new(store.clone(), keys, gateway_audit)
         .config(config.gateway.clone())
-        .venues(risk.clone(), venues.clone(), venues.clone());
+        .venues(risk.clone(), venues.clone(), venues.clone())
+        .portfolios(risk.clone());
     let intake = super::intents::intake(&vault, &config.intents).await?;
     if let Some(i) = &intake {
         builder = builder.intents(i.clone());
@@ -288,6 +289,9 @@ async fn start_gateway(
     }
     let state = builder.build().await?;
 
+    let check_every = Duration::from_secs(config.polling.rebalance_check_secs);
+    let scheduler =
+        super::rebalance::Scheduler::new(state.clone(), risk.clone(), &config.risk, check_every);
     let poll = PollLoop {
         poller,
         markets,
@@ -300,11 +304,12 @@ async fn start_gateway(
     let (stop, stopped) = watch::channel(false);
     let rotation = super::tasks::rotation_check_period(config.kek_rotation());
     let checkpoint = Duration::from_secs(config.audit.checkpoint_secs);
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(poll.run(interval, stopped.clone())),
         tokio::spawn(super::tasks::rotate_keys(vault, rotation, stopped.clone())),
-        tokio::spawn(audit::checkpoints(log.clone(), checkpoint, stopped)),
+        tokio::spawn(audit::checkpoints(log.clone(), checkpoint, stopped.clone())),
     ];
+    tasks.extend(scheduler.map(|s| tokio::spawn(s.run(stopped))));
     let running = Running {
         store,
         log,

@@ -167,8 +167,8 @@ pub struct Venues {
 }
 
 impl Venues {
-    /// Over `accounts`, recording in `ledger`; `risk` maps profiles to accounts and keeps the
-    /// balances.
+    /// Over `accounts`, recording in `ledger`; `risk` maps profiles to accounts, keeps the
+    /// balances, and from now on reads each profile's open orders from `ledger`.
     pub fn new(
         accounts: BTreeMap<String, Account>,
         ledger: Arc<dyn OrderLedger>,
@@ -178,6 +178,8 @@ impl Venues {
             .values()
             .map(|a| (a.name.clone(), refresher(a, risk.clone())))
             .collect();
+        let ids = accounts.values().map(|a| (a.name.clone(), a.id.clone()));
+        risk.set_open_orders(ledger.clone(), ids.collect());
         Self {
             accounts,
             ledger,

@@ -1,0 +1,200 @@
+//! Rebalancing in `tradeguard serve`: [`LiveRisk`] as the gateway's [`Portfolios`] (plans
+//! over live balances, prices and the ledger's open orders), and the [`Scheduler`], which
+//! rebalances each profile on its own schedule through the path of
+//! `POST /v1/rebalance/{profile}` (`tradeguard_gateway::api::rebalance`).
+//!
+//! Each profile is looked at every `[polling] rebalance_check_secs`, moved at random by up to
+//! its randomization factor (operating system CSPRNG), so an observer cannot predict when it
+//! is looked at. It rebalances when its strategy says so (a weight drifted past the
+//! threshold, the period passed, or a weight is over a cap; threshold and period are
+//! themselves redrawn after each rebalance). Nothing runs while trading or the profile is
+//! HALTED, nor while the profile has open orders (a resting plan is never planned over), nor
+//! at all when `[rebalancing] enabled = false`. Schedules start when `serve` starts: the
+//! configured targets are the first reference and a time-based period counts from the start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::Rng;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tradeguard_gateway::portfolio::{PlanError, PortfolioView, Portfolios, ProfilePlan};
+use tradeguard_gateway::principal::{AuthMethod, Principal};
+use tradeguard_gateway::scope::{Scope, ScopeSet};
+use tradeguard_gateway::state::AppState;
+use tradeguard_gateway::trading::TradingMode;
+use tradeguard_risk::config::RiskConfig;
+use tradeguard_risk::ids::{ProfileId, Timestamp};
+use tradeguard_risk::rebalance::RebalanceSchedule;
+
+use super::risk::LiveRisk;
+
+/// The key id the scheduler's orders and audit entries carry.
+pub const SCHEDULER: &str = "tradeguard:scheduler";
+
+#[async_trait]
+impl Portfolios for LiveRisk {
+    async fn portfolios(&self) -> Result<Vec<PortfolioView>, PlanError> {
+        let mut out = Vec::new();
+        for p in self.profiles() {
+            let Some((gate, _, account)) = self.gate_of(&p.id) else {
+                continue;
+            };
+            let open = self
+                .open_orders_of(p, account, None)
+                .await
+                .map_err(PlanError::Unavailable)?;
+            out.extend(gate.portfolio(&p.id, open.len()));
+        }
+        Ok(out)
+    }
+
+    async fn plan(&self, profile: &ProfileId) -> Result<ProfilePlan, PlanError> {
+        let (gate, p, account) = self
+            .gate_of(profile)
+            .ok_or_else(|| PlanError::UnknownProfile(profile.to_string()))?;
+        let open = self
+            .open_orders_of(p, account, None)
+            .await
+            .map_err(PlanError::Unavailable)?;
+        gate.plan_with_open(profile, &open)
+    }
+}
+
+/// One profile's place in the scheduler.
+struct Slot {
+    id: ProfileId,
+    schedule: RebalanceSchedule,
+    randomization: Decimal,
+    next: Instant,
+}
+
+/// Rebalances every profile on its own schedule (see the module docs).
+pub struct Scheduler {
+    state: AppState,
+    risk: Arc<LiveRisk>,
+    check_every: Duration,
+    slots: Vec<Slot>,
+}
+
+/// `every` moved by up to `factor` either way (at least 100 ms).
+fn jittered(every: Duration, factor: Decimal) -> Duration {
+    let f = factor.to_f64().unwrap_or(0.0).clamp(0.0, 1.0);
+    let u: f64 = rand::rng().random_range(-1.0..=1.0);
+    every.mul_f64(1.0 + f * u).max(Duration::from_millis(100))
+}
+
+impl Scheduler {
+    /// A scheduler over `config`'s profiles, looking at each about every `check_every`;
+    /// `None` when `[rebalancing] enabled = false`.
+    pub fn new(
+        state: AppState,
+        risk: Arc<LiveRisk>,
+        config: &RiskConfig,
+        check_every: Duration,
+    ) -> Option<Self> {
+        if !config.rebalancing.enabled {
+            return None;
+        }
+        let now = Timestamp::from_millis(state.clock.now_ms());
+        let slots = config
+            .profiles
+            .iter()
+            .map(|p| {
+                let randomization = config.randomization(p);
+                let mut schedule = RebalanceSchedule::new();
+                schedule.record(p, p.targets.clone(), now, randomization, &mut rand::rng());
+                Slot {
+                    id: p.id.clone(),
+                    schedule,
+                    randomization,
+                    next: Instant::now() + jittered(check_every, randomization),
+                }
+            })
+            .collect();
+        Some(Self {
+            state,
+            risk,
+            check_every,
+            slots,
+        })
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let Some(next) = self.slots.iter().map(|s| s.next).min() else {
+                return;
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(next) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            for i in 0..self.slots.len() {
+                if self.slots[i].next <= Instant::now() {
+                    self.look_at(i).await;
+                    let s = &mut self.slots[i];
+                    s.next = Instant::now() + jittered(self.check_every, s.randomization);
+                }
+            }
+        }
+    }
+
+    fn principal() -> Principal {
+        Principal {
+            keyid: SCHEDULER.to_owned(),
+            scopes: ScopeSet::of(&[Scope::Trade]),
+            method: AuthMethod::Signature,
+        }
+    }
+
+    /// Rebalances slot `i`'s profile if it is due.
+    async fn look_at(&mut self, i: usize) {
+        if self.state.trading.mode() == TradingMode::Halted {
+            return;
+        }
+        let risk = self.risk.clone();
+        let slot = &mut self.slots[i];
+        let Some((gate, profile, account)) = risk.gate_of(&slot.id) else {
+            return;
+        };
+        let Some(trigger) = gate.rebalance_due(&slot.id, &slot.schedule) else {
+            return;
+        };
+        match risk.open_orders_of(profile, account, None).await {
+            Ok(open) if open.is_empty() => {}
+            Ok(open) => {
+                tracing::debug!(profile = %slot.id, open = open.len(), "rebalance due; waiting for open orders");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(profile = %slot.id, error = %e, "rebalance due; open orders unknown");
+                return;
+            }
+        }
+        let who = Self::principal();
+        match tradeguard_gateway::api::rebalance(&self.state, &who, &slot.id, false).await {
+            Ok(outcome) => {
+                let now = Timestamp::from_millis(self.state.clock.now_ms());
+                let reference = profile.targets.clone();
+                let mut rng = rand::rng();
+                slot.schedule
+                    .record(profile, reference, now, slot.randomization, &mut rng);
+                tracing::info!(
+                    profile = %slot.id,
+                    trigger = ?trigger,
+                    orders = outcome.results.len(),
+                    placed = outcome.placed(),
+                    "scheduled rebalance"
+                );
+            }
+            Err(e) => tracing::warn!(profile = %slot.id, error = %e, "scheduled rebalance refused"),
+        }
+    }
+}
