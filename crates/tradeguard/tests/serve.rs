@@ -464,6 +464,23 @@ fn check_order_lifecycle(export: &str) {
 /// `tradeguard demo` for 20 s: the report verifies with the gateway key, the audit log of the
 /// kept data dir verifies, the refused order is logged with its reason, and no order reached
 /// an exchange while trading was halted.
+/// From the demo's intent line: orders sent as sealed intents, dummies sent, intents accepted,
+/// and the gateway's count of real packets, dummies and refusals.
+fn intent_figures(text: &str) -> [u64; 6] {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("sealed intents: "))
+        .unwrap_or_else(|| panic!("no intent line in {text}"));
+    let n: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // "trader-1 sent N order(s) with D dummies, A accepted; the gateway counted R real,
+    // G dummies, Q status queries, X refused"
+    assert_eq!(n.len(), 8, "{line}");
+    [n[1], n[2], n[3], n[4], n[5], n[7]]
+}
+
 #[test]
 fn demo_runs_and_its_report_and_log_verify() {
     let tmp = tempfile::tempdir().unwrap();
@@ -492,6 +509,22 @@ fn demo_runs_and_its_report_and_log_verify() {
         "resumed by the quorum: {text}"
     );
     assert!(text.contains(", 0 placed on the exchanges"), "{text}");
+    let [sent, dummies, accepted, real, counted_dummies, refused] = intent_figures(&text);
+    assert!(sent >= 1, "trader-1 sent sealed intents: {text}");
+    assert_eq!(dummies, 2 * sent, "two dummies each: {text}");
+    assert_eq!(
+        [real, counted_dummies, refused],
+        [sent, dummies, 0],
+        "the gateway counted them all: {text}"
+    );
+    let trades = |profile: &str| -> u64 {
+        let row = text.lines().find(|l| l.starts_with(profile)).unwrap();
+        row.split_whitespace().nth(4).unwrap().parse().unwrap()
+    };
+    assert!(
+        trades("core_binance") + trades("growth_coinbase") >= accepted,
+        "trader-1's TRADES include the fills of its accepted intents (market orders): {text}"
+    );
     for profile in ["core_binance", "growth_coinbase", "steady_kraken"] {
         assert!(text.contains(profile), "no {profile} row: {text}");
     }
@@ -517,6 +550,7 @@ fn demo_runs_and_its_report_and_log_verify() {
         "order.refused",
         "trading.halt",
         "quorum.execute",
+        "intent.stats",
     ] {
         assert!(
             kinds.iter().any(|k| k == want),

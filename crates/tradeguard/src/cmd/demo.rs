@@ -84,6 +84,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\nwhile halted: {} order(s) turned away by the gateway, {} placed on the exchanges",
         out.refused_while_halted, out.placed_while_halted
     );
+    println!("{}", out.intents);
     println!("\naudit checkpoint:");
     for line in out.checkpoint.lines() {
         println!("  {line}");

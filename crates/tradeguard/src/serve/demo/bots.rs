@@ -2,7 +2,9 @@
 //! its balances through the gateway and the exchange's public market data, and every tick
 //! either rebalances a profile towards its targets (the risk crate's planner) or places a
 //! small random trade. Trader 1 also keeps one resting limit order (so the halt has
-//! something to cancel). What they see is recorded for the report.
+//! something to cancel) and sends its random trades as sealed intents, each with its dummies
+//! (tradeguard-client's `IntentClient`), asking for their outcome with sealed status queries.
+//! What they see is recorded for the report.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +19,7 @@ use tradeguard_analytics::ledger::{
     Asset as AAsset, ExchangeId as AExchange, HoldingsSnapshot, OrderOutcome, OrderRecord,
     PriceQuote, ProfileId as AProfile, RebalanceEvent,
 };
+use tradeguard_client::intent::IntentClient;
 use tradeguard_client::{Client, ClientError, OrderRequest, Side};
 use tradeguard_exchange::model::Symbol;
 use tradeguard_risk::config::RiskConfig;
@@ -47,6 +50,13 @@ pub struct Records {
     pub refused_while_halted: u64,
     /// Orders the risk engine refused, per profile.
     pub risk_refusals: BTreeMap<String, u64>,
+    /// Orders sent as sealed intents.
+    pub intents_sent: u64,
+    /// Dummy packets sent with them.
+    pub dummies_sent: u64,
+    /// Sealed intents the order path accepted and sent to the exchange (their fills count in
+    /// the TRADES column like any order's).
+    pub intents_placed: u64,
 }
 
 /// One trader and the profiles it runs.
@@ -65,6 +75,8 @@ pub struct Bot {
     pub rng: StdRng,
     /// Whether this trader keeps a resting limit order.
     pub keeps_resting_order: bool,
+    /// When set, random trades go as sealed intents with dummies.
+    pub intents: Option<IntentClient>,
 }
 
 fn now() -> Timestamp {
@@ -301,14 +313,94 @@ impl Bot {
         if qty <= Decimal::ZERO {
             return;
         }
-        let side = if self.rng.random_bool(0.5) {
+        let side = if self.intents.is_some() {
+            // Trader 1's sealed trades lean towards the profile's targets: it sells what it
+            // holds over its target weight, and buys what it holds under it.
+            let target = self
+                .config
+                .profiles
+                .iter()
+                .find(|p| p.id.as_str() == acc.profile)
+                .and_then(|p| p.targets.get(&asset).copied())
+                .unwrap_or_default();
+            let weight = portfolio
+                .value(market)
+                .map(|v| v.weight(&asset))
+                .unwrap_or_default();
+            if weight > target {
+                Side::Sell
+            } else {
+                Side::Buy
+            }
+        } else if self.rng.random_bool(0.5) {
             Side::Buy
         } else {
             Side::Sell
         };
         let symbol = format!("{base}/{}", acc.quote);
         let req = OrderRequest::market(&self.id(), acc.profile, &symbol, side, qty);
-        self.send(acc, &req, records).await;
+        if self.intents.is_some() {
+            self.send_sealed(acc, &req, records).await;
+        } else {
+            self.send(acc, &req, records).await;
+        }
+    }
+
+    /// Sends one order as a sealed intent with its dummies, then asks for its outcome (sealed
+    /// status queries, every 100 ms for up to 5 s) and records it like a signed order's.
+    async fn send_sealed(
+        &mut self,
+        acc: &DemoAccount,
+        req: &OrderRequest,
+        records: &Arc<Mutex<Records>>,
+    ) {
+        let Some(intents) = &self.intents else { return };
+        let Ok(order) = serde_json::to_value(req) else {
+            return;
+        };
+        let sent = match intents.send(order).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "intent not sent");
+                return;
+            }
+        };
+        {
+            let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
+            r.intents_sent += 1;
+            r.dummies_sent += sent.packets.saturating_sub(1) as u64;
+        }
+        let Some(id) = sent.routing_id else { return };
+        let mut status = Value::Null;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            match intents.status(&[id]).await {
+                Ok(s) if s[0]["state"] != "pending" => {
+                    status = s[0].clone();
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "intent status");
+                    return;
+                }
+            }
+        }
+        let result = match status["state"].as_str() {
+            Some("placed") => {
+                records
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .intents_placed += 1;
+                Ok(status["result"].clone())
+            }
+            Some("refused" | "failed") => Err(status["result"]["type"]
+                .as_str()
+                .and_then(|t| t.rsplit(':').next())
+                .map(str::to_owned)),
+            _ => return, // still pending or forgotten: no outcome to record
+        };
+        record_outcome(acc, &result, records);
     }
 
     /// Replaces the resting limit sell 2 % over the last BTC price (a sell: allowed even while
@@ -362,7 +454,25 @@ impl Bot {
         records: &Arc<Mutex<Records>>,
     ) -> Option<Value> {
         let result = self.client.place_order(req).await;
-        let outcome = match &result {
+        let slugged = result
+            .as_ref()
+            .map(Value::clone)
+            .map_err(|e| e.problem().map(|p| p.slug().to_owned()));
+        record_outcome(acc, &slugged, records);
+        result
+            .map_err(|e: ClientError| tracing::debug!(error = %e, "order not placed"))
+            .ok()
+    }
+}
+
+/// Records how an order ended: the gateway's order view, or the slug of its problem document.
+fn record_outcome(
+    acc: &DemoAccount,
+    result: &Result<Value, Option<String>>,
+    records: &Arc<Mutex<Records>>,
+) {
+    {
+        let outcome = match result {
             Ok(v) => match v["status"].as_str() {
                 Some("filled") => Some(OrderOutcome::Filled),
                 Some("open") => None, // still working: not an outcome yet
@@ -370,7 +480,7 @@ impl Bot {
                 Some("rejected") => Some(OrderOutcome::Rejected),
                 _ => Some(OrderOutcome::Failed),
             },
-            Err(e) => match e.problem().map(|p| p.slug().to_owned()).as_deref() {
+            Err(slug) => match slug.as_deref() {
                 Some("risk-refused") => {
                     let mut r = records.lock().unwrap_or_else(|p| p.into_inner());
                     *r.risk_refusals.entry(acc.profile.to_owned()).or_default() += 1;
@@ -404,8 +514,5 @@ impl Bot {
                 .orders
                 .push(rec);
         }
-        result
-            .map_err(|e: ClientError| tracing::debug!(error = %e, "order not placed"))
-            .ok()
     }
 }

@@ -2,7 +2,8 @@
 //! a throwaway data dir made by `tradeguard init`; the simulators' keys sealed to the gateway
 //! and imported as a user would; a controller, two traders and three approvers; the gateway
 //! (`serve`, in this process, TLS on loopback) with two trader bots rebalancing three
-//! profiles; on a timeline: one order the risk engine refuses, a halt (every open order
+//! profiles, trader 1's random trades sent as sealed intents with two dummies each; on a
+//! timeline: one order the risk engine refuses, a halt (every open order
 //! cancelled), and a resume approved by 2 of the 3 approvers. At the end: a table per
 //! profile, the audit checkpoint and a performance report signed with the gateway's key.
 
@@ -21,6 +22,7 @@ use rand::rngs::StdRng;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use tokio::sync::oneshot;
+use tradeguard_client::intent::{IntentClient, IntentOptions};
 use tradeguard_client::{Client, ClientConfig, OrderRequest, PrincipalKey, Side, Trust};
 use tradeguard_crypto::secret::SecretString;
 use tradeguard_crypto::sign::Ed25519SigningKey;
@@ -61,11 +63,25 @@ pub struct DemoOutcome {
     pub refused_while_halted: u64,
     /// Orders the simulated exchanges received between the halt's answer and the resume.
     pub placed_while_halted: usize,
+    /// Sealed intents and dummies sent, and what the gateway's intake counted.
+    pub intents: String,
 }
 
 fn client(url: &str, cert: &std::path::Path, key: PrincipalKey) -> anyhow::Result<Client> {
     let trust = Trust::pinned_file(cert)?;
     Ok(Client::new(&ClientConfig::new(url, trust), key)?)
+}
+
+/// A sealed-intent client for `k` (default options: two dummies per order, X25519).
+async fn intent_client(
+    url: &str,
+    cert: &std::path::Path,
+    k: &DemoKey,
+    routing: tradeguard_crypto::intent::RoutingKey,
+) -> anyhow::Result<IntentClient> {
+    let config = ClientConfig::new(url, Trust::pinned_file(cert)?);
+    let options = IntentOptions::default();
+    Ok(IntentClient::connect(&config, copy_key(k)?, Some(routing), options).await?)
 }
 
 fn copy_key(k: &DemoKey) -> anyhow::Result<PrincipalKey> {
@@ -95,6 +111,10 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
     let text = setup::config(&sim, &ids, &approvers);
     std::fs::write(dir.join(crate::cmd::datadir::CONFIG_FILE), &text)?;
     setup::register_principals(&dir, &passphrase, &traders, &approvers).await?;
+    bar.set_message("handing trader-1 its routing key (tradeguard intent routing-key)");
+    let routing =
+        tokio::task::block_in_place(|| setup::routing_key(&dir, &passphrase, &traders[0].did))?;
+    let mut routing = Some(routing);
     let config = ServeConfig::parse(&text).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     let risk = Arc::new(config.risk.clone());
 
@@ -141,6 +161,10 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
             config: risk.clone(),
             rng: StdRng::seed_from_u64(opts.seed.wrapping_add(i as u64 + 1)),
             keeps_resting_order: i == 0,
+            intents: match routing.take().filter(|_| i == 0) {
+                Some(k) => Some(intent_client(&url, &cert, t, k).await?),
+                None => None,
+            },
         };
         tasks.push(tokio::spawn(bot.run(
             until,
@@ -190,7 +214,9 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
         .await?
         .map(|c| c.to_text())
         .unwrap_or_default();
+    let counted = summary::intake_stats(&store).await?;
     store.close().await;
+    let intents = summary::intents_line(&records, counted.as_ref());
     sim.shutdown().await;
     bar.finish_and_clear();
     let table = summary::table(&report, &records.risk_refusals);
@@ -217,6 +243,7 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
         data_dir,
         refused_while_halted: records.refused_while_halted,
         placed_while_halted,
+        intents,
     })
 }
 

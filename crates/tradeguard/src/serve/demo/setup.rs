@@ -168,6 +168,28 @@ pub fn import_credentials(
     Ok(ids)
 }
 
+/// The routing key of `did` for sealed intents, handed out by the operator with
+/// `tradeguard intent routing-key` (offline on the data dir, before the first start).
+pub fn routing_key(
+    dir: &Path,
+    passphrase: &SecretString,
+    did: &str,
+) -> anyhow::Result<tradeguard_crypto::intent::RoutingKey> {
+    let d = dir.to_str().context("the data dir path is not UTF-8")?;
+    let args = ["intent", "routing-key", "--data-dir", d, "--principal", did];
+    let out = SecretString::new(tg(&args, passphrase, None)?);
+    let v: serde_json::Value = serde_json::from_str(out.expose_secret())
+        .context("`tradeguard intent routing-key` did not print JSON")?;
+    let raw = v["routing_key"]
+        .as_str()
+        .and_then(|k| tradeguard_crypto::b64::decode(k).ok())
+        .map(tradeguard_crypto::secret::SecretBytes::new)
+        .context("`tradeguard intent routing-key` printed no key")?;
+    Ok(tradeguard_crypto::intent::RoutingKey::from_bytes(
+        raw.expose_secret(),
+    )?)
+}
+
 /// Two traders and three approvers, their keys written to `<dir>/demo-keys/` (mode 0600).
 pub fn make_keys(dir: &Path) -> anyhow::Result<(Vec<DemoKey>, Vec<DemoKey>)> {
     let traders = vec![

@@ -142,6 +142,33 @@ pub async fn sign(
     Ok((report, path, did))
 }
 
+/// The sealed-intent intake's counters as the gateway audited them at its stop (the last
+/// `intent.stats` entry among the log's final 64), or `None` when there is none.
+pub async fn intake_stats(store: &Store) -> anyhow::Result<Option<serde_json::Value>> {
+    let size = store.audit_size().await?;
+    let from = size.saturating_sub(64);
+    let rows = store.audit_entries(from, 64).await?;
+    Ok(rows.iter().rev().find_map(|r| {
+        let v: serde_json::Value = serde_json::from_slice(&r.entry).ok()?;
+        (v["kind"] == crate::serve::intents::STATS_EVENT).then(|| v["fields"].clone())
+    }))
+}
+
+/// The line on sealed intents: what trader-1 sent and what the gateway counted.
+pub fn intents_line(records: &Records, counted: Option<&serde_json::Value>) -> String {
+    let sent = format!(
+        "sealed intents: trader-1 sent {} order(s) with {} dummies, {} accepted",
+        records.intents_sent, records.dummies_sent, records.intents_placed
+    );
+    match counted {
+        Some(c) => format!(
+            "{sent}; the gateway counted {} real, {} dummies, {} status queries, {} refused",
+            c["real"], c["dummies"], c["queries"], c["refused"]
+        ),
+        None => format!("{sent}; the gateway's counters were not in the audit log"),
+    }
+}
+
 /// 32 bytes from 64 hex digits.
 fn hex32(hex: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
