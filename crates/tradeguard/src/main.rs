@@ -22,7 +22,8 @@ struct Cli {
 enum Command {
     /// Performance metrics of an equity history (CSV) or a ledger (JSON), as a table or JSON.
     Analytics(cmd::analytics::AnalyticsArgs),
-    /// Signed analytics reports: `report verify FILE [--key PUBKEY]`.
+    /// Signed analytics reports: `report [--out FILE]` fetches the gateway's (GET
+    /// /v1/analytics), `report verify FILE [--key PUBKEY]` checks one offline.
     Report(cmd::analytics::ReportArgs),
     /// Create a data dir: config, SQLite database, vault and gateway keys, controller key.
     Init(cmd::init::InitArgs),
@@ -47,7 +48,8 @@ enum Command {
     Config(cmd::risk::ConfigArgs),
     /// Run risk profiles over a price history (CSV or simulated) and print what happened.
     Backtest(cmd::risk::BacktestArgs),
-    /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`.
+    /// Audit log: `verify` (offline, a data dir or an export), `export`, `checkpoint`, `proof`
+    /// (`checkpoint` and `proof` also from a running gateway with --url).
     Audit(cmd::audit::AuditArgs),
     /// Archive the data dir while the gateway runs (consistent database snapshot, secrets stay
     /// sealed): `backup --out FILE`.

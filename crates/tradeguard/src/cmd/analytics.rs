@@ -1,5 +1,7 @@
-//! `tradeguard analytics` (metrics of an equity history or a ledger) and
-//! `tradeguard report verify` (offline check of a signed report).
+//! `tradeguard analytics` (metrics of an equity history or a ledger),
+//! `tradeguard report` (fetch the gateway's signed report, `GET /v1/analytics`, with the
+//! client commands' connection flags) and `tradeguard report verify` (offline check of a
+//! signed report).
 //!
 //! Exit codes: 0 ok; 1 the file could not be read; 2 invalid input (a malformed CSV or
 //! ledger, or a report that does not verify), with one line on stderr saying what and why.
@@ -211,11 +213,39 @@ fn ledger_table(r: &LedgerReport) -> String {
     out
 }
 
-/// Arguments of `tradeguard report`.
+/// Arguments of `tradeguard report`: without a subcommand, fetch the gateway's signed report.
 #[derive(Args)]
 pub struct ReportArgs {
     #[command(subcommand)]
-    command: ReportCommand,
+    command: Option<ReportCommand>,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+/// `tradeguard report [--out FILE]`: where to write the report and how to reach the gateway
+/// (as the client commands; not global, so `report verify --key` keeps its meaning).
+#[derive(Args)]
+struct FetchArgs {
+    /// Write the report to FILE (replaced once complete) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Gateway URL (`https://host:port`; plain http only to loopback).
+    #[arg(
+        long,
+        env = "TRADEGUARD_ADDR",
+        default_value = "https://127.0.0.1:8443"
+    )]
+    url: String,
+    /// Principal key that signs the request (scope `read`). Default: `<data dir>/controller.key`.
+    #[arg(long, env = "TRADEGUARD_KEY", value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Gateway certificate to trust, and only it (PEM). Default: `<data dir>/tls/cert.pem`
+    /// if present, else the platform's trust store.
+    #[arg(long, env = "TRADEGUARD_CERT", value_name = "FILE")]
+    cert: Option<PathBuf>,
+    /// Data dir holding the default key and certificate.
+    #[arg(long, env = "TRADEGUARD_DATA", default_value = "./tradeguard-data")]
+    data_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -233,7 +263,9 @@ enum ReportCommand {
 
 /// Runs `tradeguard report ...`.
 pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let ReportCommand::Verify { file, key } = args.command;
+    let Some(ReportCommand::Verify { file, key }) = args.command else {
+        return fetch(args.fetch);
+    };
     let bytes = std::fs::read(&file).with_context(|| {
         format!(
             "cannot read {}; check the path and permissions",
@@ -268,6 +300,65 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Ok(not_verified(&e)),
     }
+}
+
+/// `GET /v1/analytics`: the report is checked against the key it names (integrity; the origin
+/// is for `report verify --key`) and written byte for byte.
+fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+    let conn = crate::cmd::client::Conn {
+        url: args.url,
+        key: args.key,
+        cert: args.cert,
+        data_dir: args.data_dir,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let fetched =
+        runtime.block_on(async { crate::cmd::client::client(&conn)?.analytics_report().await });
+    let bytes = match fetched {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::cmd::client::exit_code(&e)));
+        }
+    };
+    let signed = SignedReport::parse(&bytes).and_then(|s| {
+        s.verify(s.claimed_public_key())
+            .map(|r| (r, *s.claimed_public_key()))
+    });
+    let (report, signer) = match signed {
+        Ok(r) => r,
+        Err(e) => anyhow::bail!("the gateway answered a report that does not verify: {e}"),
+    };
+    match &args.out {
+        Some(path) => write_replacing(path, &bytes)?,
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+    }
+    let c = &report.checkpoint;
+    eprintln!(
+        "report made {} at audit checkpoint {} size {}, signed by {}; check its origin with \
+         `tradeguard report verify FILE --key PUBKEY`",
+        report.generated_at,
+        c.origin(),
+        c.tree_size(),
+        signer.to_base64url()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` beside `path`, syncs, then renames over it.
+fn write_replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn not_verified(e: &dyn std::fmt::Display) -> ExitCode {
@@ -315,6 +406,16 @@ mod tests {
         }
     }
 
+    fn no_fetch() -> FetchArgs {
+        FetchArgs {
+            out: None,
+            url: "https://127.0.0.1:1".into(),
+            key: None,
+            cert: None,
+            data_dir: PathBuf::from("."),
+        }
+    }
+
     #[test]
     fn report_verify_exit_codes() {
         let key = Ed25519SigningKey::from_seed(&[4; 32]).unwrap();
@@ -340,10 +441,11 @@ mod tests {
             .verifying_key();
         let run = |file: &PathBuf, key: Option<String>| {
             let args = ReportArgs {
-                command: ReportCommand::Verify {
+                command: Some(ReportCommand::Verify {
                     file: file.clone(),
                     key,
-                },
+                }),
+                fetch: no_fetch(),
             };
             status(run_report(args).unwrap())
         };
@@ -357,10 +459,11 @@ mod tests {
         assert_eq!(run(&good, Some("nonsense".into())), invalid);
         let missing = dir.path().join("missing.json");
         let args = ReportArgs {
-            command: ReportCommand::Verify {
+            command: Some(ReportCommand::Verify {
                 file: missing,
                 key: None,
-            },
+            }),
+            fetch: no_fetch(),
         };
         assert!(
             run_report(args).is_err(),

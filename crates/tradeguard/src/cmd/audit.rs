@@ -9,9 +9,14 @@
 //! checkpoints and says so on stderr: that catches edits that did not also replace the key,
 //! while a key from an independent copy catches those too. An export always needs `--key`.
 //!
-//! Exit codes: 0 ok; 1 the log could not be read; 2 invalid input (no data dir there, a bad
-//! key, a proof beyond the log), including a log that fails verification (one line on stderr
-//! says which entry or checkpoint and why).
+//! `checkpoint` and `proof` also ask a running gateway (`--url`, requests signed with the
+//! principal key `--key`, default `<data dir>/controller.key`, TLS pinned to `--cert`, default
+//! `<data dir>/tls/cert.pem`): the same output from `GET /v1/audit/checkpoint` and
+//! `GET /v1/audit/proof/*`, sizes defaulting to the gateway's latest checkpoint.
+//!
+//! Exit codes: 0 ok; 1 the log could not be read (or the gateway not reached); 2 invalid input
+//! (no data dir there, a bad key, a proof beyond the log), including a log that fails
+//! verification (one line on stderr says which entry or checkpoint and why).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,6 +34,10 @@ use tradeguard_audit::store_verify::verify_store_with;
 use tradeguard_audit::verify::{Finding, VerifyReport};
 use tradeguard_store::Store;
 
+use tradeguard_audit::checkpoint::SignedCheckpoint;
+use tradeguard_client::{Client, ClientError};
+
+use super::client::{self, Conn};
 use super::datadir::{DB_FILE, Invalid};
 
 /// Arguments of `tradeguard audit`.
@@ -52,6 +61,36 @@ struct Source {
     /// Database URL instead of the data dir (postgres://… or sqlite://…).
     #[arg(long, value_name = "URL")]
     db: Option<String>,
+}
+
+/// A running gateway to ask instead of the data dir.
+#[derive(Args)]
+struct Remote {
+    /// Ask the gateway at this URL (`https://host:port`) instead of reading the data dir.
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    url: Option<String>,
+    /// With --url: the principal key that signs the requests (Ed25519 PKCS#8 PEM, scope
+    /// `read`). Default: `<data dir>/controller.key`.
+    #[arg(long = "key", value_name = "FILE", requires = "url")]
+    principal_key: Option<PathBuf>,
+    /// With --url: the gateway certificate to trust, and only it (PEM). Default:
+    /// `<data dir>/tls/cert.pem` if present, else the platform's trust store.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    cert: Option<PathBuf>,
+}
+
+impl Remote {
+    /// The signing client, when `--url` was given.
+    fn client(&self, source: &Source) -> Option<Result<Client, ClientError>> {
+        let url = self.url.clone()?;
+        let conn = Conn {
+            url,
+            key: self.principal_key.clone(),
+            cert: self.cert.clone(),
+            data_dir: source.data_dir.clone(),
+        };
+        Some(client::client(&conn))
+    }
 }
 
 #[derive(Subcommand)]
@@ -89,6 +128,8 @@ enum AuditCommand {
     Checkpoint {
         #[command(flatten)]
         source: Source,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Print an inclusion proof (`--seq N [--size S]`) or a consistency proof
     /// (`--from S1 --to S2`) as JSON; sizes default to the latest checkpoint's.
@@ -107,6 +148,8 @@ enum AuditCommand {
         to: Option<u64>,
         #[command(flatten)]
         source: Source,
+        #[command(flatten)]
+        remote: Remote,
     },
 }
 
@@ -138,7 +181,10 @@ async fn dispatch(command: AuditCommand) -> anyhow::Result<ExitCode> {
             verify(log, &key, &held, json, &source).await
         }
         AuditCommand::Export { out, source } => export(&out, &source).await,
-        AuditCommand::Checkpoint { source } => {
+        AuditCommand::Checkpoint { source, remote } => {
+            if let Some(client) = remote.client(&source) {
+                return Ok(answered(remote_checkpoint(client).await));
+            }
             let store = open(&source).await?;
             let cp = latest_checkpoint(&store)
                 .await?
@@ -152,7 +198,11 @@ async fn dispatch(command: AuditCommand) -> anyhow::Result<ExitCode> {
             from,
             to,
             source,
-        } => proof(seq, size, from, to, &source).await,
+            remote,
+        } => match remote.client(&source) {
+            Some(client) => Ok(answered(remote_proof(client, seq, size, from, to).await)),
+            None => proof(seq, size, from, to, &source).await,
+        },
     }
 }
 
@@ -329,6 +379,60 @@ async fn proof(
         Err(e) => return Ok(invalid(&e.to_string())),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the gateway's answer, or its error with the client commands' exit code.
+fn answered(result: Result<String, ClientError>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(client::exit_code(&e))
+        }
+    }
+}
+
+/// `GET /v1/audit/checkpoint`: the note, as the offline form prints it.
+async fn remote_checkpoint(client: Result<Client, ClientError>) -> Result<String, ClientError> {
+    client?.audit_checkpoint().await
+}
+
+/// `GET /v1/audit/proof/*`: the proof JSON and a newline, as the offline form prints it.
+async fn remote_proof(
+    client: Result<Client, ClientError>,
+    seq: Option<u64>,
+    size: Option<u64>,
+    from: Option<u64>,
+    to: Option<u64>,
+) -> Result<String, ClientError> {
+    let client = client?;
+    let latest = async |given: Option<u64>| match given {
+        Some(s) => Ok(s),
+        None => checkpoint_size(&client.audit_checkpoint().await?),
+    };
+    let proof = match (seq, from) {
+        (Some(seq), _) => client.inclusion_proof(seq, latest(size).await?).await?,
+        (None, Some(from)) => client.consistency_proof(from, latest(to).await?).await?,
+        (None, None) => {
+            return Err(ClientError::Config(
+                "give --seq N for an inclusion proof or --from S1 --to S2 for a consistency proof"
+                    .into(),
+            ));
+        }
+    };
+    Ok(format!("{proof}\n"))
+}
+
+/// The tree size a checkpoint note claims (the proof is checked against the note later).
+fn checkpoint_size(note: &str) -> Result<u64, ClientError> {
+    SignedCheckpoint::parse(note.as_bytes())
+        .map(|c| c.unverified().size())
+        .map_err(|e| ClientError::Decode {
+            reason: format!("the gateway's checkpoint does not parse: {e}"),
+        })
 }
 
 /// `tradeguard bench audit`: [`tradeguard_audit::bench`] with `budget` per append measurement

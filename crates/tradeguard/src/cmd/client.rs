@@ -217,7 +217,7 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// 2 for what the user must fix (key, URL, certificate, a refused input), 1 otherwise.
-fn exit_code(e: &ClientError) -> u8 {
+pub(crate) fn exit_code(e: &ClientError) -> u8 {
     match e {
         ClientError::Key { .. } | ClientError::Config(_) => 2,
         ClientError::Problem {
@@ -330,7 +330,7 @@ fn hex_lower(bytes: &[u8]) -> String {
 }
 
 /// The client for `conn`: URL normalized, key and certificate defaulted from the data dir.
-fn client(conn: &Conn) -> Result<Client, ClientError> {
+pub(crate) fn client(conn: &Conn) -> Result<Client, ClientError> {
     let key_path = conn
         .key
         .clone()

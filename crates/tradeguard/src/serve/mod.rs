@@ -8,13 +8,15 @@
 //!   [`rebalance`]: portfolios, plans and the rebalancing scheduler.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
-//!   durable order ledger and poll snapshots.
+//!   durable order ledger and poll snapshots; [`evidence`]: the audit evidence and the signed
+//!   report the API serves.
 //! - [`demo`]: `tradeguard demo`, the whole product on loopback.
 
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod demo;
+pub mod evidence;
 pub mod halt;
 pub mod intents;
 pub mod ledger;

@@ -229,6 +229,22 @@ impl LiveRisk {
         self.seen().open_orders.get(account).cloned()
     }
 
+    /// The last price of each pair `account`'s profiles trade: its market data, else its
+    /// last fill; pairs without either are left out.
+    pub fn last_prices(&self, account: &str) -> Vec<(ExSymbol, Decimal)> {
+        let seen = self.seen();
+        let quotes = seen.quotes.get(account);
+        self.symbols(account)
+            .into_iter()
+            .filter_map(|sym| {
+                let quoted = quotes.and_then(|q| q.get(&sym)).and_then(|q| q.last);
+                let filled = seen.fill_prices.get(&(account.to_owned(), sym.clone()));
+                let price = quoted.or(filled.map(|f| f.1))?;
+                Some((sym, price))
+            })
+            .collect()
+    }
+
     /// Pushes the account's market and portfolios into its gates.
     fn rebuild(&self, account: &str) {
         let seen = self.seen();

@@ -38,7 +38,7 @@ use super::market::PublicMarkets;
 use super::risk::LiveRisk;
 use super::tasks::{MarketFeed, PollLoop};
 use super::venues::{self, Venues};
-use super::{bootstrap, ledger};
+use super::{bootstrap, evidence, ledger};
 
 /// What `serve` needs besides the configuration file.
 pub struct Options {
@@ -287,6 +287,16 @@ async fn start_gateway(
             Arc::new(redis.event_bus()),
         );
     }
+    builder = builder
+        .evidence(Arc::new(evidence::StoredLogEvidence(log.clone())))
+        .reports(Arc::new(evidence::ServeReports::new(
+            log.clone(),
+            vault.clone(),
+            &store,
+            &venues,
+            risk.clone(),
+            config,
+        )));
     let state = builder.build().await?;
 
     let check_every = Duration::from_secs(config.polling.rebalance_check_secs);

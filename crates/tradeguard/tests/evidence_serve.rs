@@ -1,0 +1,306 @@
+//! The evidence of a running `tradeguard serve`, fetched with the CLI as an auditor would
+//! (`audit checkpoint|proof --url`, `report --out`, requests signed with the controller key,
+//! TLS pinned to the data dir's certificate): the checkpoint verifies with the key
+//! `tradeguard keys` prints, the inclusion and consistency proofs verify against it, the report
+//! verifies with `report verify --key` and is bound to a checkpoint of the log; a proof past
+//! the log is refused with exit 2.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tradeguard_audit::checkpoint::SignedCheckpoint;
+use tradeguard_audit::keys::{LogKey, verify_checkpoint};
+use tradeguard_audit::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+use tradeguard_client::{Client, ClientConfig, OrderRequest, PrincipalKey, Side, Trust};
+use tradeguard_sim::{KeySpec, SimConfig, Venue};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn tg(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("TRADEGUARD_DATA")
+        .env_remove("TRADEGUARD_PASSPHRASE")
+        .env_remove("TRADEGUARD_ADDR")
+        .env_remove("TRADEGUARD_KEY")
+        .env_remove("TRADEGUARD_CERT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tradeguard");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("tradeguard output")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {text}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The running gateway; killed if the test fails before its SIGTERM.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+/// Starts `serve` and waits (up to a minute) for its "listening on" line.
+fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--passphrase-file")
+        .arg(pass)
+        .env_remove("TRADEGUARD_DATA")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let server = Server(child);
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            panic!(
+                "serve did not start: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        });
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (server, url)
+}
+
+fn hashes(v: &Value) -> Vec<Hash> {
+    v["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_evidence_verifies_with_the_gateway_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let d = dir.to_str().unwrap();
+    let pass = tmp.path().join("passphrase");
+    std::fs::write(&pass, PASSPHRASE).unwrap();
+    let p = pass.to_str().unwrap();
+    ok(
+        &tg(&["init", "--data-dir", d, "--passphrase-file", p], None),
+        "init",
+    );
+
+    let sim = tradeguard_sim::start(SimConfig {
+        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let kraken = sim.venue(Venue::Kraken);
+    let account = kraken.open_account(&[("USD".to_owned(), Decimal::from(100_000))]);
+    let cred = kraken
+        .create_key(account, &KeySpec::trading(Venue::Kraken))
+        .unwrap();
+    let doc = json!({"exchange": "kraken", "api_key": cred.api_key,
+        "api_secret": cred.api_secret.expose_secret(), "passphrase": null, "label": "sim"});
+    let envelope = ok(
+        &tg(&["seal", "--recipient", d], Some(&doc.to_string())),
+        "seal",
+    );
+    let env_file = tmp.path().join("kraken.envelope");
+    std::fs::write(&env_file, envelope).unwrap();
+    let imported = ok(
+        &tg(
+            &[
+                "credentials",
+                "--data-dir",
+                d,
+                "import",
+                "--envelope",
+                env_file.to_str().unwrap(),
+                "--profile",
+                "core",
+                "--passphrase-file",
+                p,
+            ],
+            None,
+        ),
+        "import",
+    );
+    let id = imported.split_whitespace().nth(1).expect("credential id");
+    let config = tmp.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace_secs = 2
+[polling]
+interval_secs = 30
+[audit]
+checkpoint_secs = 1
+[accounts.kraken-main]
+credential = "{id}"
+exchange = "kraken"
+base_url = "{base}"
+timeout = 5000
+kraken_tier = "pro"
+[profiles.core]
+exchange = "kraken"
+type = "moderate"
+credential = "kraken-main"
+quote_asset = "USD"
+[profiles.core.target_allocation]
+BTC = 0.20
+ETH = 0.20
+SOL = 0.10
+"#,
+            base = kraken.base_url()
+        ),
+    )
+    .unwrap();
+    let log = tmp.path().join("serve.log");
+    let (mut server, url) = serve(&config, &dir, &pass, &log);
+
+    // A market buy that fills, so the log and the ledger hold a trade.
+    let trust = Trust::pinned_file(&dir.join("tls/cert.pem")).unwrap();
+    let key = PrincipalKey::load_pem_file(&dir.join("controller.key")).unwrap();
+    let client = Client::new(&ClientConfig::new(url.as_str(), trust), key).unwrap();
+    let buy = OrderRequest::market("ev-mkt-1", "core", "BTC/USD", Side::Buy, Decimal::new(1, 3));
+    client.place_order(&buy).await.unwrap();
+
+    // The gateway key, as an auditor gets it (`tradeguard keys`).
+    let keys_json = ok(&tg(&["keys", "--data-dir", d], None), "keys");
+    let trusted = LogKey::parse_many(&keys_json).unwrap();
+    let pubkey = serde_json::from_str::<Value>(&keys_json).unwrap()["signing"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The first checkpoint that covers the order (one is signed every second).
+    let remote = ["--url", url.as_str(), "--data-dir", d];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let cp = loop {
+        let out = tg(&[&["audit", "checkpoint"][..], &remote].concat(), None);
+        if out.status.success() {
+            let note = String::from_utf8(out.stdout).unwrap();
+            let cp = SignedCheckpoint::parse(note.as_bytes()).unwrap();
+            let verified = verify_checkpoint(cp, &trusted).expect("checkpoint verifies");
+            if verified.checkpoint().size() >= 4 {
+                break verified;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let (size, root) = (cp.checkpoint().size(), *cp.checkpoint().root());
+
+    let n = size.to_string();
+    for seq in ["0", "2", &(size - 1).to_string()] {
+        let out = tg(
+            &[&["audit", "proof", "--seq", seq, "--size", &n][..], &remote].concat(),
+            None,
+        );
+        let v: Value = serde_json::from_str(&ok(&out, "inclusion proof")).unwrap();
+        let leaf = Hash::from_base64(v["leaf_hash"].as_str().unwrap()).unwrap();
+        let index = v["seq"].as_u64().unwrap();
+        verify_inclusion(index, size, &leaf, &hashes(&v), &root).expect("inclusion verifies");
+    }
+    // A consistency proof from the one-entry tree, whose root is entry 0's leaf hash.
+    let first = client.audit_entries(0, 1).await.unwrap();
+    let root1 = leaf_hash(first.strip_suffix(b"\n").unwrap());
+    let out = tg(
+        &[&["audit", "proof", "--from", "1", "--to", &n][..], &remote].concat(),
+        None,
+    );
+    let v: Value = serde_json::from_str(&ok(&out, "consistency proof")).unwrap();
+    verify_consistency(1, size, &hashes(&v), &root1, &root).expect("consistency verifies");
+    // Without --size: the gateway's latest checkpoint.
+    let out = tg(
+        &[&["audit", "proof", "--seq", "1"][..], &remote].concat(),
+        None,
+    );
+    let v: Value = serde_json::from_str(&ok(&out, "proof at the latest")).unwrap();
+    assert!(v["tree_size"].as_u64().unwrap() >= size, "{v}");
+    // Past the log: invalid input.
+    let out = tg(
+        &[
+            &["audit", "proof", "--seq", "5000000", "--size", "6000000"][..],
+            &remote,
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    // The signed report, fetched and verified offline with the gateway key.
+    let file = tmp.path().join("report.json");
+    let f = file.to_str().unwrap();
+    ok(
+        &tg(&[&["report", "--out", f][..], &remote].concat(), None),
+        "report",
+    );
+    let verified = ok(
+        &tg(&["report", "verify", f, "--key", &pubkey], None),
+        "report verify",
+    );
+    assert!(verified.contains("signed by the given key"), "{verified}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let bound = &report["report"]["checkpoint"];
+    assert_eq!(bound["origin"], cp.checkpoint().origin(), "{report}");
+    assert!(bound["tree_size"].as_u64().unwrap() >= size, "{report}");
+    assert_eq!(report["report"]["kind"], "ledger", "{report}");
+
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "serve exit {status}: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
