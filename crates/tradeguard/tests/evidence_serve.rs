@@ -2,8 +2,8 @@
 //! (`audit checkpoint|proof --url`, `report --out`, requests signed with the controller key,
 //! TLS pinned to the data dir's certificate): the checkpoint verifies with the key
 //! `tradeguard keys` prints, the inclusion and consistency proofs verify against it, the report
-//! verifies with `report verify --key` and is bound to a checkpoint of the log; a proof past
-//! the log is refused with exit 2.
+//! verifies with `report verify --key`, is bound to a checkpoint of the log and counts the
+//! trade the test made; a proof past the log is refused with exit 2.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -170,7 +170,7 @@ async fn serve_evidence_verifies_with_the_gateway_key() {
 listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 [polling]
-interval_secs = 30
+interval_secs = 5
 [audit]
 checkpoint_secs = 1
 [accounts.kraken-main]
@@ -271,13 +271,28 @@ SOL = 0.10
     );
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
-    // The signed report, fetched and verified offline with the gateway key.
+    // The signed report, fetched and verified offline with the gateway key, once the poller
+    // has brought the fill into the ledger (every 5 s).
     let file = tmp.path().join("report.json");
     let f = file.to_str().unwrap();
-    ok(
-        &tg(&[&["report", "--out", f][..], &remote].concat(), None),
-        "report",
-    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        ok(
+            &tg(&[&["report", "--out", f][..], &remote].concat(), None),
+            "report",
+        );
+        let report: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let overall = &report["report"]["data"]["overall"];
+        if overall["activity"]["trade_count"].as_u64() >= Some(1) {
+            assert!(overall["portfolio_value"].is_string(), "{overall}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fill never reached the report: {overall}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let verified = ok(
         &tg(&["report", "verify", f, "--key", &pubkey], None),
         "report verify",
