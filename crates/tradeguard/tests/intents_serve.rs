@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tradeguard_client::intent::{IntentClient, IntentOptions};
+use tradeguard_client::intent::{IntentClient, IntentOptions, IntentSendError};
 use tradeguard_client::{ClientConfig, PrincipalKey, Trust};
 use tradeguard_crypto::intent::RoutingKey;
 use tradeguard_sim::{KeySpec, SimConfig, Venue};
@@ -145,6 +145,7 @@ interval_secs = 30
 checkpoint_secs = 1
 [intents]
 enabled = true
+packet_size = 1536
 [accounts.kraken-main]
 credential = "{id}"
 exchange = "kraken"
@@ -275,6 +276,8 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
     let k = key_file.to_str().unwrap();
     let base = [
         "intent",
+        "--packet-size",
+        "1536",
         "--url",
         &url,
         "--cert",
@@ -328,7 +331,10 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
         &ClientConfig::new(url.as_str(), trust),
         PrincipalKey::load_pem_file(&key_file).unwrap(),
         Some(routing),
-        IntentOptions::default(),
+        IntentOptions {
+            sizes: tradeguard_crypto::intent::PacketSizes::new(1536, 2048).unwrap(),
+            ..IntentOptions::default()
+        },
     )
     .await
     .unwrap();
@@ -350,6 +356,10 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
     );
     assert_eq!((first.status, again.status), (202, 202));
     assert_eq!(first.response_len, again.response_len, "same answer length");
+    assert!(
+        real.json.len() > 1536 * 4 / 3,
+        "padded to the configured 1536 bytes"
+    );
     let id2 = first.answer["routing_id"].as_str().unwrap().to_owned();
     let rid2 = tradeguard_crypto::intent::RoutingId::from_hex(&id2).unwrap();
     for _ in 0..50 {
@@ -360,6 +370,25 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(on_exchange("sealed-buy-2"), 1, "executed once, not twice");
+
+    // A client padding to the default 1024 bytes does not match this gateway's size: its
+    // packet is refused unopened and the answer is random bytes only the gateway could tell.
+    let trust = Trust::pinned_file(&cert).unwrap();
+    let wrong = IntentClient::connect(
+        &ClientConfig::new(url.as_str(), trust),
+        PrincipalKey::load_pem_file(&key_file).unwrap(),
+        None,
+        IntentOptions::default(),
+    )
+    .await
+    .unwrap();
+    let order3 = json!({"client_order_id": "sealed-buy-3", "profile": "core",
+        "symbol": "BTC/USD", "side": "buy", "type": "limit", "price": price.to_string(),
+        "quantity": "0.01"});
+    let packets = wrong.prepare(order3).unwrap();
+    let real3 = packets.iter().find(|p| p.real).unwrap();
+    let e = wrong.post(real3).await.unwrap_err();
+    assert!(matches!(e, IntentSendError::Unreadable), "{e}");
 
     // Stop; the counters and the replay are in the log, and the log verifies.
     let pid = server.0.id().to_string();
@@ -393,6 +422,11 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
         !text.iter().any(|l| l.contains(key_text.trim())),
         "nor audited"
     );
+    let issued = entries
+        .iter()
+        .find(|e| kind(e) == "intent.routing_key_issued")
+        .unwrap_or_else(|| panic!("no intent.routing_key_issued in {text:?}"));
+    assert!(issued.to_string().contains(&did), "{issued}");
     let replay = entries
         .iter()
         .find(|e| kind(e) == "intent.refused")
@@ -403,8 +437,9 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
         .find(|e| kind(e) == "intent.stats")
         .unwrap_or_else(|| panic!("no intent.stats in {text:?}"))
         .to_string();
-    for want in [r#""real":2"#, r#""dummies":2"#, r#""refused":1"#] {
+    for want in [r#""real":2"#, r#""dummies":2"#, r#""refused":2"#] {
         assert!(stats.contains(want), "{want} in {stats}");
     }
+    assert!(stats.contains("packet_size=1"), "{stats}");
     sim.shutdown().await;
 }

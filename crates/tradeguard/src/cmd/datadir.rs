@@ -202,6 +202,18 @@ impl AuditLogSink {
         Ok(())
     }
 
+    /// Records an event of the offline command itself (the log must be open).
+    pub async fn record_event(
+        &self,
+        event: Result<tradeguard_audit::event::AuditEvent, tradeguard_audit::AuditError>,
+    ) -> anyhow::Result<()> {
+        let (_, log) = self
+            .0
+            .get()
+            .context("the audit log is not open (the vault is locked)")?;
+        crate::serve::audit::record(log, event).await
+    }
+
     /// Signs a checkpoint over what the log holds, so an offline change is covered by one
     /// before the command exits (`serve` does the same on a timer).
     pub async fn checkpoint(&self) -> anyhow::Result<()> {

@@ -56,6 +56,12 @@ pub struct IntentArgs {
     /// Seal with X-Wing (post-quantum hybrid) instead of X25519.
     #[arg(long, global = true)]
     post_quantum: bool,
+    /// Bytes of every X25519 packet: the gateway's `[intents] packet_size`.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = tradeguard_crypto::intent::pad::DEFAULT_X25519_PACKET)]
+    packet_size: usize,
+    /// Bytes of every X-Wing packet: the gateway's `[intents] packet_size_xwing`.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = tradeguard_crypto::intent::pad::DEFAULT_XWING_PACKET)]
+    packet_size_xwing: usize,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -178,10 +184,12 @@ async fn dispatch(a: IntentArgs) -> Result<Value, IntentSendError> {
     let job = job(a.cmd)?;
     let routing = a.routing_key.as_deref().map(routing_key).transpose()?;
     let constant_rate = matches!(job, Job::AtRate { .. });
+    let sizes = tradeguard_crypto::intent::PacketSizes::new(a.packet_size, a.packet_size_xwing)?;
     let options = IntentOptions {
         dummies: if constant_rate { 0 } else { dummies },
         constant_rate,
         post_quantum: a.post_quantum,
+        sizes,
         ..IntentOptions::default()
     };
     let client = IntentClient::connect(&config(&a.conn)?, key(&a.conn)?, routing, options).await?;
@@ -228,8 +236,14 @@ async fn print_routing_key(
             "--principal `{did}` is not an Ed25519 did:key (as `tradeguard principal list` shows)"
         ))
     })?;
-    let (vault, _sink) = crate::cmd::datadir::unlock(dir, passphrase).await?;
+    let (vault, sink) = crate::cmd::datadir::unlock(dir, passphrase).await?;
     let key = crate::serve::intents::routing_key_of(&vault, did).await?;
+    let event = tradeguard_audit::event::AuditEvent::of("intent.routing_key_issued")
+        .and_then(|e| e.field("keyid", did))
+        .and_then(|e| e.field("to", if out.is_some() { "file" } else { "stdout" }))
+        .and_then(|e| e.field("by", "operator (offline)"));
+    sink.record_event(event).await?;
+    sink.checkpoint().await?;
     let text = tradeguard_crypto::secret::SecretString::new(tradeguard_crypto::b64::encode(
         key.expose_secret(),
     ));
