@@ -428,11 +428,17 @@ async fn remote_proof(
 
 /// The tree size a checkpoint note claims (the proof is checked against the note later).
 fn checkpoint_size(note: &str) -> Result<u64, ClientError> {
-    SignedCheckpoint::parse(note.as_bytes())
+    let size = SignedCheckpoint::parse(note.as_bytes())
         .map(|c| c.unverified().size())
         .map_err(|e| ClientError::Decode {
             reason: format!("the gateway's checkpoint does not parse: {e}"),
-        })
+        })?;
+    if size == 0 {
+        return Err(ClientError::Config(
+            "the gateway's latest checkpoint covers no entry yet; nothing to prove".into(),
+        ));
+    }
+    Ok(size)
 }
 
 /// `tradeguard bench audit`: [`tradeguard_audit::bench`] with `budget` per append measurement
@@ -613,6 +619,30 @@ mod tests {
                 .unwrap(),
             bad
         );
+    }
+
+    #[test]
+    fn remote_sizes_come_from_the_gateway_checkpoint() {
+        let signer = LogSigner::new(
+            "tradeguard.test/audit",
+            Ed25519SigningKey::from_seed(&[4; 32]).unwrap(),
+        )
+        .unwrap();
+        let note = |size| {
+            let body = tradeguard_audit::checkpoint::Checkpoint::new(
+                "tradeguard.test/audit",
+                size,
+                tradeguard_audit::merkle::empty_root(),
+            )
+            .unwrap();
+            signer.sign(&body).unwrap().to_text()
+        };
+        assert_eq!(checkpoint_size(&note(5)).unwrap(), 5);
+        let empty = checkpoint_size(&note(0)).unwrap_err();
+        assert!(matches!(empty, ClientError::Config(_)), "{empty}");
+        assert_eq!(client::exit_code(&empty), 2);
+        let garbage = checkpoint_size("not a note").unwrap_err();
+        assert!(matches!(garbage, ClientError::Decode { .. }), "{garbage}");
     }
 
     #[tokio::test]
