@@ -5,13 +5,15 @@
 //! - [`secrets`]: the exchange connectors' secret source over the vault.
 //! - [`venues`]: order routing over the exchange connectors; [`halt`]: the halt's cancel-all.
 //! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules;
-//!   [`rebalance`]: portfolios, plans and the rebalancing scheduler.
+//!   [`approved`]: approved orders on their way to the ledger; [`rebalance`]: portfolios,
+//!   plans and the rebalancing scheduler.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
 //!   durable order ledger and poll snapshots; [`evidence`]: the audit evidence and the signed
 //!   report the API serves.
 //! - [`demo`]: `tradeguard demo`, the whole product on loopback.
 
+pub mod approved;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;

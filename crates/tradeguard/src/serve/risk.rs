@@ -66,12 +66,14 @@ struct Seen {
 
 /// The risk gate fed by the poller. Orders are checked with their profile's open orders,
 /// read from the order ledger at each check (the ledger records an order before it is sent,
-/// so an order placed a moment ago counts at once).
+/// so an order placed a moment ago counts at once), and with the orders approved a moment ago
+/// that the ledger does not hold yet ([`super::approved`]); checks run one at a time.
 pub struct LiveRisk {
     gates: Vec<Gate>,
     by_profile: HashMap<ProfileId, usize>,
     seen: Mutex<Seen>,
     open: std::sync::OnceLock<OpenSource>,
+    approved: super::approved::Approved,
 }
 
 /// The order ledger and the ledger's id of each account.
@@ -143,6 +145,7 @@ impl LiveRisk {
             by_profile,
             seen: Mutex::new(Seen::default()),
             open: std::sync::OnceLock::new(),
+            approved: Default::default(),
         })
     }
 
@@ -308,8 +311,9 @@ impl LiveRisk {
         self.gates.iter().flat_map(|g| g.profiles.iter())
     }
 
-    /// The open orders of `profile` in the ledger (not final: new, sent, acknowledged or
-    /// unknown), with what is left to fill, except `except`.
+    /// The open orders of `profile`, except `except`: those in the ledger (not final: new,
+    /// sent, acknowledged or unknown) with what is left to fill, and those approved that the
+    /// ledger does not hold yet.
     pub async fn open_orders_of(
         &self,
         profile: &Profile,
@@ -329,11 +333,18 @@ impl LiveRisk {
             .open_entries(id)
             .await
             .map_err(|e| format!("{account}: open orders: {e}"))?;
-        Ok(entries
+        let mut open: Vec<OpenOrder> = entries
             .iter()
             .filter(|e| except.is_none_or(|c| c.as_str() != e.client_order_id().as_str()))
             .filter_map(|e| open_order(profile, e))
-            .collect())
+            .collect();
+        let ledger = &*source.ledger;
+        open.extend(self.approved.pending(ledger, id, profile, except).await);
+        Ok(open)
+    }
+
+    fn ledger_id(&self, account: &str) -> Option<&AccountId> {
+        self.open.get()?.accounts.get(account)
     }
 }
 
@@ -391,11 +402,21 @@ impl RiskGate for LiveRisk {
         let Some((gate, profile, account)) = self.gate_of(order.profile()) else {
             return refuse(order);
         };
+        let Some(ledger_id) = self.ledger_id(account) else {
+            return refuse(order);
+        };
+        let _one_at_a_time = self.approved.lock().await;
         match self
             .open_orders_of(profile, account, Some(order.client_order_id()))
             .await
         {
-            Ok(open) => gate.check_with_open(order, &open),
+            Ok(open) => {
+                let checked = gate.check_with_open(order, &open)?;
+                let o = checked.approved.get();
+                let placed = OpenOrder::placed(o);
+                self.approved.add(ledger_id, o.client_order_id(), placed);
+                Ok(checked)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "open orders unknown; order refused");
                 refuse(order)
@@ -544,6 +565,11 @@ SOL = 0.10
             .unwrap()
         };
         live.check(sell("s1")).await.unwrap();
+        let r = live.check(sell("s0")).await.unwrap_err();
+        assert!(
+            r.to_string().contains("BTC"),
+            "approved, not yet in the ledger: {r}"
+        );
         let account = AccountId::parse("kraken-main").unwrap();
         let req = OrderRequest::new(
             ExId::parse("s1").unwrap(),
