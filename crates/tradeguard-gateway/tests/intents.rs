@@ -54,6 +54,7 @@ struct IntentGw {
     gw: Parts,
     intake: Arc<IntentIntake>,
     pk: PublicKey,
+    pk_xwing: PublicKey,
     routing: Arc<MemoryRoutingKeys>,
 }
 
@@ -70,8 +71,9 @@ async fn intent_gateway(config: IntentConfig) -> IntentGw {
     let clock = tradeguard_gateway::clock::ManualClock::at_ms(T0_MS);
     let audit = Arc::new(tradeguard_gateway::audit::MemoryAudit::default());
     let venues = Arc::new(FakeVenues::default());
-    let rk = RecipientKey::generate_x25519().unwrap();
+    let rk = RecipientKey::generate_with_xwing().unwrap();
     let pk = rk.public_key();
+    let pk_xwing = rk.xwing_public_key().unwrap();
     let routing = Arc::new(MemoryRoutingKeys::default());
     let intake = Arc::new(IntentIntake::new(
         rk,
@@ -112,6 +114,7 @@ async fn intent_gateway(config: IntentConfig) -> IntentGw {
         gw,
         intake,
         pk,
+        pk_xwing,
         routing,
     }
 }
@@ -246,6 +249,36 @@ async fn real_dummy_replay_and_garbage_get_the_same_answer_on_the_wire() {
         g.gw.audit.kinds().contains(&"order.submit"),
         "the order path audited the order"
     );
+}
+
+/// Regression: an X-Wing packet was refused `replay_cache_unavailable`, its 1120-byte
+/// encapsulated key being too long for a replay-cache key.
+#[tokio::test]
+async fn regression_xwing_packets_fit_the_replay_cache() {
+    let g = intent_gateway(IntentConfig::default()).await;
+    let k = g.gw.principal(&[Scope::Trade]).await;
+    g.routing.insert(&k.did, &RoutingKey::generate().unwrap());
+    let s = IntentPayload::new(order("pq-1"), &k.sk.verifying_key(), g.now(), false)
+        .unwrap()
+        .sign(&k.sk)
+        .unwrap();
+    let sealer = IntentSealer::new(
+        g.pk_xwing.clone(),
+        Aead::Aes256Gcm,
+        &OpenPolicy::default().sizes,
+    );
+    let sealed = sealer.seal(&s).unwrap();
+    let packet = sealed.to_json();
+    let (status, _, answer) = g.post(&packet).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(read(&sealed.response_key, &answer)["ack"], "received");
+    let (_, _, again) = g.post(&packet).await;
+    assert_eq!(
+        read(&sealed.response_key, &again),
+        json!({"ack": "refused", "reason": "replay"})
+    );
+    g.settle(|| g.gw.venues.orders.lock().unwrap().len() == 1)
+        .await;
 }
 
 #[tokio::test]

@@ -321,6 +321,20 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
     };
     assert_eq!(on_exchange("sealed-buy-1"), 1);
 
+    // The same with X-Wing (post-quantum hybrid): the vault's X-Wing key opens it.
+    let order_pq = order.replace("sealed-buy-1", "sealed-buy-pq");
+    let mut send_pq = base.to_vec();
+    send_pq.extend(["--post-quantum", "send", "--order", &order_pq]);
+    let sent: Value = serde_json::from_str(&ok(&tg(&send_pq, None), "intent send pq")).unwrap();
+    assert_eq!(sent["packets"], 3, "{sent}");
+    for _ in 0..50 {
+        if on_exchange("sealed-buy-pq") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_exchange("sealed-buy-pq"), 1);
+
     // One packet sent twice: the same 202 of the same length, refused as a replay inside.
     let routing = RoutingKey::from_bytes(
         &tradeguard_crypto::b64::decode(std::fs::read_to_string(&rk_file).unwrap().trim()).unwrap(),
@@ -437,7 +451,7 @@ async fn serve_takes_sealed_intents_with_dummies_and_refuses_a_replay() {
         .find(|e| kind(e) == "intent.stats")
         .unwrap_or_else(|| panic!("no intent.stats in {text:?}"))
         .to_string();
-    for want in [r#""real":2"#, r#""dummies":2"#, r#""refused":2"#] {
+    for want in [r#""real":3"#, r#""dummies":4"#, r#""refused":2"#] {
         assert!(stats.contains(want), "{want} in {stats}");
     }
     assert!(stats.contains("packet_size=1"), "{stats}");

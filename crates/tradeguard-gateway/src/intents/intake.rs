@@ -142,12 +142,16 @@ impl IntentIntake {
     }
 
     /// Nonce and encapsulated key both seen for the first time (fail closed on cache error).
+    /// The key is kept by its SHA-256: an X-Wing one (1120 bytes) would not fit a cache key.
     async fn fresh(&self, state: &AppState, nonce: &[u8], enc: &[u8]) -> Result<(), &'static str> {
         let w = self.config.open.window;
         let secs = u64::try_from(w.max_age_secs + w.max_future_secs + 1).unwrap_or(331);
         let ttl = Duration::from_secs(secs);
         let nonce_key = format!("intent:nonce:{}", b64::encode(nonce));
-        let enc_key = format!("intent:enc:{}", b64::encode(enc));
+        let enc_key = format!(
+            "intent:enc:{}",
+            b64::encode(&tradeguard_crypto::digest::sha256(enc))
+        );
         let (n, e) = tokio::join!(
             state.replay.check_and_insert(&nonce_key, ttl),
             state.replay.check_and_insert(&enc_key, ttl)
