@@ -1,6 +1,6 @@
 //! The configuration file of `tradeguard serve` (`tradeguard.example.toml` documents every
 //! key). One TOML file: the gateway's own sections (`[server]`, `[store]`, `[audit]`,
-//! `[polling]`, `[gateway]`, `[accounts.<name>]`) beside the sections our users already write
+//! `[polling]`, `[gateway]`, `[accounts.<name>]`, `[intents]`) beside the sections our users already write
 //! (`[security]`, `[portfolio]`, `[categories]`, `[rebalancing]`, `[profiles.<name>]`), which
 //! go to `tradeguard_risk::config::check` unchanged. `[security]` is the one place for the
 //! key-rotation interval, the session lifetime and the lockout threshold; `[gateway]` refuses
