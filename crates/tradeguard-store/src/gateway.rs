@@ -261,6 +261,17 @@ impl Store {
             .transpose()
     }
 
+    /// How many sessions are live at `now_ms` (the gateway's `/metrics` gauge).
+    pub async fn gw_sessions_live(&self, now_ms: i64) -> Result<u64> {
+        let q =
+            sqlx::query("SELECT COUNT(*) AS n FROM gw_sessions WHERE expires_ms > $1").bind(now_ms);
+        let rows = self.rows(q).await?;
+        match rows.first() {
+            Some(row) => RowDecoder::new(row, "gw_sessions", "?").int("n"),
+            None => Ok(0),
+        }
+    }
+
     /// Ends every session (the halt); returns how many.
     pub async fn gw_sessions_delete_all(&self) -> Result<u64> {
         self.exec(sqlx::query("DELETE FROM gw_sessions")).await
@@ -627,6 +638,8 @@ mod tests {
             store.gw_session_insert(&s).await.unwrap();
             assert_eq!(store.gw_session(&[1; 32], 50).await.unwrap(), Some(s.clone()));
             assert_eq!(store.gw_session(&[1; 32], 100).await.unwrap(), None, "expired");
+            assert_eq!(store.gw_sessions_live(50).await.unwrap(), 1);
+            assert_eq!(store.gw_sessions_live(100).await.unwrap(), 0, "expired");
             assert!(store.gw_principal_revoke("did:a", 7).await.unwrap());
             assert!(!store.gw_principal_revoke("did:a", 8).await.unwrap());
             assert_eq!(store.gw_session(&[1; 32], 50).await.unwrap(), None);
