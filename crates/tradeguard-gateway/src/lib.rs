@@ -17,6 +17,8 @@
 //!   fuzzed in `fuzz/` with the body types [`api`] re-exports.
 //! - [`intents`]: sealed per-trade intents (`POST /v1/intents`): open, check, answer with
 //!   one fixed-size sealed answer, then execute, drop (dummies) or audit (refusals).
+//! - [`metrics`]: the counters behind `GET /metrics` (Prometheus text); `GET /` serves the
+//!   dashboard page ([`api`]).
 //! - [`tls`]: rustls serving, self-signed certificates, loopback-only plain HTTP.
 //! - [`client`]: signing requests the way the gateway requires (tests, bench, CLI);
 //!   [`bench`](mod@bench): the `tradeguard bench gateway` figures.
@@ -46,6 +48,7 @@ pub mod evidence;
 pub mod input;
 pub mod intents;
 pub mod keys;
+pub mod metrics;
 pub mod portfolio;
 pub mod principal;
 pub mod problem;

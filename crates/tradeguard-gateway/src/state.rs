@@ -79,6 +79,8 @@ pub struct Inner {
     pub evidence: Option<Arc<dyn crate::evidence::AuditEvidence>>,
     /// The signed performance report (`GET /v1/analytics`), when wired.
     pub reports: Option<Arc<dyn crate::evidence::ReportSource>>,
+    /// What this replica counted (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Deref for AppState {
@@ -268,6 +270,7 @@ impl GatewayBuilder {
             intents: self.intents,
             evidence: self.evidence,
             reports: self.reports,
+            metrics: crate::metrics::Metrics::default(),
         }));
         crate::api::spawn_session_cleanup(state.clone(), SESSION_CLEANUP_EVERY);
         Ok(state)

@@ -65,6 +65,7 @@ pub async fn halt(
     let who = auth.principal.keyid.as_str();
     let now = state.clock.now_ms();
     state.trading.set_local(mode);
+    state.metrics.halt(mode);
     let _exclusive = state.order_gate.write().await;
     // Every step after the in-memory switch runs even if an earlier one fails: stopping the
     // orders matters more than the bookkeeping, and each failure is reported.

@@ -1,10 +1,13 @@
-//! The `/v1` router. Every protected route is registered with the scope it needs (a [`Need`]
-//! extension read by the [`crate::auth::Authenticated`] extractor); [`ENDPOINTS`] lists them
-//! for the scope-matrix test and the OpenAPI document.
+//! The `/v1` router, `GET /metrics` and the `GET /` dashboard. Every protected route is
+//! registered with the scope it needs (a [`Need`] extension read by the
+//! [`crate::auth::Authenticated`] extractor); [`ENDPOINTS`] lists them for the scope-matrix
+//! test and the OpenAPI document.
 
 mod admin;
+mod dashboard;
 mod evidence;
 mod halt;
+mod metrics;
 pub mod openapi;
 mod orders;
 mod public;
@@ -18,7 +21,9 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use admin::{ApprovalRequest, NewPrincipal, check_envelope, check_new_principal};
+pub use dashboard::PAGE as DASHBOARD_PAGE;
 pub use halt::{HaltReport, HaltRequest};
+pub use metrics::METRICS_PATH;
 pub(crate) use orders::place as place_order;
 pub use orders::{DECIMAL_PATTERN, OrderRequest, is_strict_decimal, to_order};
 pub use rebalance::{OrderOutcome, RebalanceOutcome, RebalanceRequest, rebalance};
@@ -97,7 +102,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Need::Scope(Scope::Read),
     ),
     ep("GET", "/v1/analytics", Need::Scope(Scope::Read)),
+    ep("GET", "/metrics", Need::Scope(Scope::Read)),
 ];
+
+/// The dashboard page (public: it holds no data; it reads the API with a session token).
+pub const DASHBOARD_PATH: &str = "/";
 
 /// Public endpoints (no authentication at the HTTP layer; a sealed intent proves its sender
 /// inside the seal).
@@ -196,9 +205,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/intents", axum::routing::post(crate::intents::post))
         .merge(evidence_routes())
+        .route("/metrics", scoped(M::GET, "/metrics", metrics::get))
+        .route(DASHBOARD_PATH, axum::routing::get(dashboard::page))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .with_state(state)
 }
 

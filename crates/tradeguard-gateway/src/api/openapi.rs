@@ -202,6 +202,11 @@ fn shape(e: &Endpoint, config: &GatewayConfig) -> Shape {
             ),
             ok: proposal_answers(),
         },
+        // GET /metrics: text, see super::metrics::openapi_answer.
+        ("GET", "/metrics") => Shape {
+            body: None,
+            ok: Vec::new(),
+        },
         // GET /v1/audit/*, GET /v1/analytics: see super::evidence::openapi.
         ("GET", p) if super::evidence::openapi(p).is_some() => Shape {
             body: None,
@@ -295,6 +300,9 @@ fn operation(e: &Endpoint, config: &GatewayConfig) -> Value {
     if let Some((query, answer)) = super::evidence::openapi(e.path) {
         op["parameters"] = Value::Array(query);
         op["responses"]["200"] = answer;
+    }
+    if e.path == super::METRICS_PATH {
+        op["responses"]["200"] = super::metrics::openapi_answer();
     }
     if let Some(body) = shape.body {
         op["requestBody"] = json!({"required": body.required,

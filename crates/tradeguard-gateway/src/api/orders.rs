@@ -133,18 +133,24 @@ pub fn to_order(r: &OrderRequest) -> Result<Order> {
 }
 
 fn check_mode(state: &AppState, side: Side) -> Result<()> {
-    match (state.trading.mode(), side) {
-        (TradingMode::Halted, _) => Err(GatewayError::Conflict {
-            slug: "trading-halted",
-            reason: "trading is HALTED; no order is accepted until the quorum resumes it".into(),
-        }),
-        (TradingMode::Reducing, Side::Buy) => Err(GatewayError::Conflict {
-            slug: "trading-reducing",
-            reason: "trading is REDUCING; only orders that reduce exposure (sells) are accepted"
-                .into(),
-        }),
-        _ => Ok(()),
-    }
+    let (counted, slug, reason) = match (state.trading.mode(), side) {
+        (TradingMode::Halted, _) => (
+            "gateway_halted",
+            "trading-halted",
+            "trading is HALTED; no order is accepted until the quorum resumes it",
+        ),
+        (TradingMode::Reducing, Side::Buy) => (
+            "gateway_reducing",
+            "trading-reducing",
+            "trading is REDUCING; only orders that reduce exposure (sells) are accepted",
+        ),
+        _ => return Ok(()),
+    };
+    state.metrics.order_refused(counted);
+    Err(GatewayError::Conflict {
+        slug,
+        reason: reason.into(),
+    })
 }
 
 async fn audit(state: &AppState, event: GatewayEvent) -> Result<()> {
@@ -260,9 +266,11 @@ async fn execute(state: &AppState, order: Order, who: &str) -> Result<crate::ven
         .field("client_order_id", order.client_order_id().as_str())
         .field("symbol", order.symbol().to_string());
     audit(state, event).await?;
+    state.metrics.order_submitted();
     let checked = match state.risk.check(order).await {
         Ok(c) => c,
         Err(r) => {
+            count_refusal(state, &r);
             let reasons = if r.reasons.is_empty() {
                 "no risk profile or market data for this order".to_owned()
             } else {
@@ -281,13 +289,24 @@ async fn execute(state: &AppState, order: Order, who: &str) -> Result<crate::ven
     };
     let _shared = state.order_gate.read().await;
     check_mode(state, checked.approved.get().side())?;
-    state
-        .router
-        .place(checked.approved)
-        .await
-        .map_err(|e| GatewayError::Exchange {
-            reason: e.to_string(),
-        })
+    let placed = state.router.place(checked.approved).await;
+    match &placed {
+        Ok(_) => state.metrics.order_placed(),
+        Err(_) => state.metrics.order_failed(),
+    }
+    placed.map_err(|e| GatewayError::Exchange {
+        reason: e.to_string(),
+    })
+}
+
+/// Counts a risk refusal once per failed check.
+fn count_refusal(state: &AppState, r: &tradeguard_risk::check::Refusal) {
+    if r.reasons.is_empty() {
+        state.metrics.order_refused("no_profile_or_market_data");
+    }
+    for reason in &r.reasons {
+        state.metrics.order_refused(reason.code());
+    }
 }
 
 async fn preview(

@@ -86,6 +86,7 @@ pub async fn open(
         expires_ms: expires,
     };
     state.store.gw_session_insert(&row).await?;
+    state.metrics.session_opened();
     let body = json!({"token": token, "expires_ms": expires, "scopes": ["read"]});
     Ok((StatusCode::CREATED, Json(body)))
 }

@@ -39,6 +39,27 @@ impl Need {
     }
 }
 
+/// Authenticates the request, then checks the scope its route declares.
+async fn authorize(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    bytes: &[u8],
+    peer: Option<std::net::IpAddr>,
+) -> Result<(Principal, String)> {
+    let (principal, evidence) = crate::auth::authenticate(state, parts, bytes, peer).await?;
+    let Some(need) = parts.extensions.get::<Need>().copied() else {
+        return Err(GatewayError::Denied {
+            reason: "this endpoint declares no scope, so no one may call it".into(),
+        });
+    };
+    if !need.allows(principal.scopes) {
+        return Err(GatewayError::Forbidden {
+            scope: need.scope(),
+        });
+    }
+    Ok((principal, evidence))
+}
+
 /// An authenticated, authorized request: the caller `principal` and the parsed `body`
 /// (`()` for requests without one).
 #[derive(Debug)]
@@ -62,17 +83,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Authenticated<Princip
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let (principal, evidence) = crate::auth::authenticate(state, &parts, &bytes, peer).await?;
-        let Some(need) = parts.extensions.get::<Need>().copied() else {
-            return Err(GatewayError::Denied {
-                reason: "this endpoint declares no scope, so no one may call it".into(),
-            });
-        };
-        if !need.allows(principal.scopes) {
-            return Err(GatewayError::Forbidden {
-                scope: need.scope(),
-            });
-        }
+        let (principal, evidence) = authorize(state, &parts, &bytes, peer)
+            .await
+            .inspect_err(|e| state.metrics.auth_refused(e))?;
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)

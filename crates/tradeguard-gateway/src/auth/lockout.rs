@@ -63,6 +63,22 @@ impl Lockouts {
         }
     }
 
+    /// How many keys and how many addresses are locked out at `now_ms`.
+    pub fn active(&self, now_ms: i64) -> (u64, u64) {
+        if !self.any_active(now_ms) {
+            return (0, 0);
+        }
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let live = |prefix: &str| {
+            let n = map
+                .iter()
+                .filter(|(s, until)| s.starts_with(prefix) && **until > now_ms)
+                .count();
+            u64::try_from(n).unwrap_or(u64::MAX)
+        };
+        (live("key:"), live("addr:"))
+    }
+
     /// Loads the lockouts still active in the store.
     pub async fn load(&self, store: &tradeguard_store::Store, now_ms: i64) -> Result<()> {
         let active = store.gw_lockouts_active(now_ms).await?;
