@@ -20,6 +20,7 @@ use tradeguard_risk::order::Side;
 use tradeguard_risk::profile::{Profile, TradingState};
 use tradeguard_risk::rebalance::{PlanInput, RebalanceSchedule, Trigger, plan_rebalance};
 use tradeguard_risk::state::ProfileState;
+use tradeguard_risk::stats::MarketStats;
 use tradeguard_risk::{OpenOrder, Order, RiskApproved};
 
 use crate::portfolio::{PlanError, PortfolioView, Portfolios, ProfilePlan, portfolio_view};
@@ -371,6 +372,17 @@ impl StaticRisk {
         profile: &ProfileId,
         open: &[OpenOrder],
     ) -> Result<ProfilePlan, PlanError> {
+        self.plan_with(profile, open, None)
+    }
+
+    /// [`Self::plan_with_open`] with market statistics over the strategy's lookback (for the
+    /// risk-adjusted, volatility-targeted and momentum strategies).
+    pub fn plan_with(
+        &self,
+        profile: &ProfileId,
+        open: &[OpenOrder],
+        stats: Option<&MarketStats>,
+    ) -> Result<ProfilePlan, PlanError> {
         let (enabled, randomize) = self.rebalancing;
         let market = self.market.lock().unwrap_or_else(|p| p.into_inner());
         let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
@@ -385,7 +397,7 @@ impl StaticRisk {
             limits: &self.limits,
             portfolio: &book.portfolio,
             market: &market,
-            stats: None,
+            stats,
             randomization: if randomize {
                 book.profile.randomization_factor
             } else {

@@ -5,8 +5,8 @@
 //! - [`secrets`]: the exchange connectors' secret source over the vault.
 //! - [`venues`]: order routing over the exchange connectors; [`halt`]: the halt's cancel-all.
 //! - [`risk`], [`market`]: the risk gate fed with live balances, prices and rules;
-//!   [`approved`]: approved orders on their way to the ledger; [`rebalance`]: portfolios,
-//!   plans and the rebalancing scheduler.
+//!   [`approved`]: approved orders on their way to the ledger; [`history`]: polled prices
+//!   for the strategies' statistics; [`rebalance`]: portfolios, plans and the scheduler.
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
 //!   durable order ledger and poll snapshots; [`evidence`]: the audit evidence and the signed
@@ -20,6 +20,7 @@ pub mod config;
 pub mod demo;
 pub mod evidence;
 pub mod halt;
+pub mod history;
 pub mod intents;
 pub mod ledger;
 pub mod market;

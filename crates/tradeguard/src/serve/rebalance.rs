@@ -60,7 +60,7 @@ impl Portfolios for LiveRisk {
             .open_orders_of(p, account, None)
             .await
             .map_err(PlanError::Unavailable)?;
-        gate.plan_with_open(profile, &open)
+        gate.plan_with(profile, &open, self.stats_of(p, account).as_ref())
     }
 }
 
@@ -196,5 +196,78 @@ impl Scheduler {
             }
             Err(e) => tracing::warn!(profile = %slot.id, error = %e, "scheduled rebalance refused"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tradeguard_exchange::ledger::InMemoryLedger;
+    use tradeguard_exchange::model::{AccountId, Asset, Balance, ExchangeId, Symbol};
+    use tradeguard_gateway::clock::SystemClock;
+    use tradeguard_risk::rebalance::TargetModel;
+
+    use super::super::market::Quote;
+    use super::*;
+
+    const CONFIG: &str = r#"
+[profiles.core]
+exchange = "kraken"
+type = "moderate"
+credential = "kraken-main"
+quote_asset = "USD"
+strategy = "risk_adjusted"
+lookback = 5
+[profiles.core.target_allocation]
+BTC = 0.20
+ETH = 0.20
+SOL = 0.10
+"#;
+
+    fn poll(live: &LiveRisk, btc: i64) {
+        let quote = |p: i64| Quote {
+            rules: None,
+            last: Some(Decimal::from(p)),
+        };
+        let quotes = [("BTC/USD", btc), ("ETH/USD", 3000), ("SOL/USD", 100)]
+            .into_iter()
+            .map(|(s, p)| (Symbol::parse(s).unwrap(), quote(p)))
+            .collect();
+        live.set_quotes("kraken-main", quotes);
+    }
+
+    /// A risk-adjusted profile plans with its configured targets until three polls gave it
+    /// prices, then with its model; GET /v1/portfolio's view values it at the polled prices.
+    #[tokio::test]
+    async fn plans_use_polled_statistics_once_there_are_enough() {
+        let config = tradeguard_risk::config::check(CONFIG).unwrap();
+        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
+        let live = LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap();
+        let id = AccountId::parse("kraken-main").unwrap();
+        let ledger = Arc::new(InMemoryLedger::new());
+        live.set_open_orders(ledger, BTreeMap::from([("kraken-main".to_owned(), id)]));
+        let usd = Balance {
+            asset: Asset::parse("USD").unwrap(),
+            free: Decimal::from(100_000),
+            locked: Decimal::ZERO,
+        };
+        live.set_balances("kraken-main", vec![usd]);
+        let core = ProfileId::new("core").unwrap();
+        poll(&live, 60_000);
+        let plan = live.plan(&core).await.unwrap();
+        assert_eq!(plan.plan.model, TargetModel::FallbackNoStats);
+        poll(&live, 61_000);
+        poll(&live, 59_500);
+        let plan = live.plan(&core).await.unwrap();
+        assert_eq!(plan.plan.model, TargetModel::RiskAdjusted);
+        let views = live.portfolios().await.unwrap();
+        assert_eq!(views[0].value, Some(Decimal::from(100_000)));
+        assert_eq!(views[0].holdings[0].price, Some(Decimal::from(59_500)));
+        let unknown = ProfileId::new("nope").unwrap();
+        assert!(matches!(
+            live.plan(&unknown).await,
+            Err(PlanError::UnknownProfile(_))
+        ));
     }
 }

@@ -74,6 +74,7 @@ pub struct LiveRisk {
     seen: Mutex<Seen>,
     open: std::sync::OnceLock<OpenSource>,
     approved: super::approved::Approved,
+    history: super::history::PriceHistory,
 }
 
 /// The order ledger and the ledger's id of each account.
@@ -146,6 +147,7 @@ impl LiveRisk {
             seen: Mutex::new(Seen::default()),
             open: std::sync::OnceLock::new(),
             approved: Default::default(),
+            history: Default::default(),
         })
     }
 
@@ -186,6 +188,7 @@ impl LiveRisk {
 
     /// New market data for `account`.
     pub fn set_quotes(&self, account: &str, quotes: BTreeMap<ExSymbol, Quote>) {
+        self.history.record(account, &quotes);
         self.seen().quotes.insert(account.to_owned(), quotes);
         self.rebuild(account);
     }
@@ -341,6 +344,16 @@ impl LiveRisk {
         let ledger = &*source.ledger;
         open.extend(self.approved.pending(ledger, id, profile, except).await);
         Ok(open)
+    }
+
+    /// `profile`'s market statistics on `account` from the prices polled so far
+    /// ([`super::history`]).
+    pub fn stats_of(
+        &self,
+        profile: &Profile,
+        account: &str,
+    ) -> Option<tradeguard_risk::stats::MarketStats> {
+        self.history.stats(account, profile)
     }
 
     fn ledger_id(&self, account: &str) -> Option<&AccountId> {
