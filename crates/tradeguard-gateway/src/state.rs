@@ -73,6 +73,8 @@ pub struct Inner {
     /// HALTED, so every placement already past its state check has finished before the
     /// halt cancels open orders.
     pub order_gate: tokio::sync::RwLock<()>,
+    /// Profiles with a rebalance running in this replica (a second one is refused meanwhile).
+    pub rebalancing: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// The sealed-intent intake (`POST /v1/intents`), when configured.
     pub intents: Option<Arc<crate::intents::IntentIntake>>,
     /// The audit log's checkpoints, entries and proofs (`GET /v1/audit/*`), when wired.
@@ -267,6 +269,7 @@ impl GatewayBuilder {
             alerts,
             executors: self.executors,
             order_gate: tokio::sync::RwLock::new(()),
+            rebalancing: Default::default(),
             intents: self.intents,
             evidence: self.evidence,
             reports: self.reports,

@@ -206,3 +206,29 @@ async fn rebalance_is_refused_while_halted_and_for_unknown_profiles() {
     assert!(!gw.audit.kinds().contains(&"rebalance.planned"));
     assert_eq!(gw.venues.orders.lock().unwrap().len(), 0);
 }
+
+/// While a rebalance of a profile runs, a second one is refused (a dry run is not).
+#[tokio::test]
+async fn one_rebalance_of_a_profile_at_a_time() {
+    let (gw, key) = gw().await;
+    gw.state.rebalancing.lock().unwrap().insert("p1".into());
+    let body = |dry_run: bool| Some(json!({ "dry_run": dry_run }));
+    let (s, v) = gw
+        .send(gw.req(&key, Method::POST, "/v1/rebalance/p1", body(false)))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["type"], "urn:tradeguard:problem:rebalance-in-progress");
+    let (s, v) = gw
+        .send(gw.req(&key, Method::POST, "/v1/rebalance/p1", body(true)))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    gw.state.rebalancing.lock().unwrap().clear();
+    let (s, v) = gw
+        .send(gw.req(&key, Method::POST, "/v1/rebalance/p1", body(false)))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        gw.state.rebalancing.lock().unwrap().is_empty(),
+        "released after the run"
+    );
+}

@@ -140,15 +140,57 @@ fn halted(profile: &ProfileId, global: TradingState) -> GatewayError {
     }
 }
 
+/// Marks a profile as rebalancing in this replica until dropped.
+struct Running<'a> {
+    state: &'a AppState,
+    profile: String,
+}
+
+impl<'a> Running<'a> {
+    fn start(state: &'a AppState, profile: &ProfileId) -> Result<Self> {
+        let mut set = state.rebalancing.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(profile.as_str().to_owned()) {
+            return Err(GatewayError::Conflict {
+                slug: "rebalance-in-progress",
+                reason: format!(
+                    "a rebalance of profile `{profile}` is running; retry once it has finished"
+                ),
+            });
+        }
+        Ok(Self {
+            state,
+            profile: profile.as_str().to_owned(),
+        })
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut set = self
+            .state
+            .rebalancing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.profile);
+    }
+}
+
 /// Plans `profile`'s rebalance as `who` and, unless `dry_run`, places the plan's orders one
 /// by one through the path of `POST /v1/orders`. Refused while the gateway or the profile is
-/// HALTED (a dry run too, so a halted profile shows no trading intent).
+/// HALTED (a dry run too, so a halted profile shows no trading intent), and while another
+/// rebalance of the profile runs in this replica (409 `rebalance-in-progress`: two plans
+/// computed at once would not see each other's orders).
 pub async fn rebalance(
     state: &AppState,
     who: &Principal,
     profile: &ProfileId,
     dry_run: bool,
 ) -> Result<RebalanceOutcome> {
+    let _running = if dry_run {
+        None
+    } else {
+        Some(Running::start(state, profile)?)
+    };
     let global = gateway_state(state.trading.mode());
     if global == TradingState::Halted {
         return Err(halted(profile, global));
