@@ -1,7 +1,7 @@
 //! Client subcommands that talk to a running gateway, each request signed with a principal key
 //! (tradeguard-client): `principal add|list|remove`, `halt`, `resume`, `approve`,
-//! `order place|cancel|list`, `balances`, `rebalance PROFILE [--dry-run]`. Answers are
-//! printed as JSON.
+//! `order place|cancel|list`, `balances`, `rebalance PROFILE [--dry-run]`, `session` (a
+//! read-only bearer token for the dashboard). Answers are printed as JSON.
 //!
 //! Connection: `--url` / `TRADEGUARD_ADDR` (`https://127.0.0.1:8443`; a bare `host:port` means
 //! https), `--key` / `TRADEGUARD_KEY` (default `<data dir>/controller.key`), `--cert` /
@@ -71,6 +71,19 @@ pub enum ClientCommand {
     /// Rebalance a profile towards its targets now (its strategy, randomization and limits;
     /// every order through the risk gate). With --dry-run, only show the plan.
     Rebalance(RebalanceArgs),
+    /// Open a read-only session and print its bearer token, for the dashboard at the
+    /// gateway's `/` or for `GET /metrics`; it ends at its expiry or at a halt.
+    Session(SessionArgs),
+}
+
+/// `session [--ttl SECS]`.
+#[derive(Args, Debug)]
+pub struct SessionArgs {
+    /// Lifetime in seconds (at least 300; default and maximum: the gateway's, 1 h).
+    #[arg(long, value_name = "SECS")]
+    ttl: Option<u64>,
+    #[command(flatten)]
+    conn: Conn,
 }
 
 /// `rebalance PROFILE [--dry-run]`.
@@ -236,6 +249,12 @@ async fn dispatch(cmd: ClientCommand) -> Result<Value, ClientError> {
             client(&a.conn)?.halt(mode, a.reason.as_deref()).await
         }
         ClientCommand::Resume(conn) => client(&conn)?.resume().await,
+        ClientCommand::Session(a) => {
+            let s = client(&a.conn)?.open_session(a.ttl).await?;
+            // Printing the token is what the operator asked for: it goes into the dashboard.
+            Ok(serde_json::json!({"token": s.token.expose_secret(),
+                "expires_ms": s.expires_ms, "scopes": s.scopes}))
+        }
         ClientCommand::Approve(a) => match a.proposal_id {
             Some(id) => client(&a.conn)?.approve(&id).await,
             None => client(&a.conn)?.approvals().await,

@@ -137,6 +137,15 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
     ));
     let (url, cert) = ready_rx.await.context("the gateway did not start")?;
     let cert = cert.context("the demo gateway serves TLS with the data dir's certificate")?;
+    let dashboard = format!(
+        "dashboard: {url}/ while the demo runs; its session token: tradeguard session --url {url} --data-dir {}",
+        dir.display()
+    );
+    if bar.is_hidden() {
+        println!("{dashboard}");
+    } else {
+        bar.println(dashboard);
+    }
 
     let records = Arc::new(Mutex::new(Records::default()));
     let started = Instant::now();
