@@ -1,5 +1,5 @@
-//! Parsers of untrusted request input, without I/O: the body size limit, JSON bodies and the
-//! bearer token. The handlers' own body types and checks live beside them (re-exported from
+//! Parsers of untrusted request input, without I/O: the body size limit, JSON bodies, the
+//! bearer token and integer query parameters. The handlers' own body types and checks live beside them (re-exported from
 //! [`crate::api`]); `fuzz/` drives all of them.
 
 use axum::body::{Body, Bytes};
@@ -71,6 +71,54 @@ pub fn parse_bearer(value: &str) -> Option<&str> {
     well_formed.then_some(token)
 }
 
+/// Reads exactly the query parameters `names` (each with its minimum): every one present
+/// once, each a decimal integer from its minimum to `i64::MAX` without sign or leading zero,
+/// no other parameter. A refusal names the parameter (400), never its value.
+pub fn query_integers<const N: usize>(
+    query: Option<&str>,
+    names: [(&str, u64); N],
+) -> Result<[u64; N]> {
+    let mut out = [None; N];
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let Some(i) = names.iter().position(|(n, _)| *n == name) else {
+            return Err(GatewayError::invalid(
+                "query",
+                format!(
+                    "has an unknown parameter; this endpoint takes {}",
+                    names.map(|(n, _)| n).join(", ")
+                ),
+            ));
+        };
+        let (name, min) = names[i];
+        if out[i].is_some() {
+            return Err(GatewayError::invalid(name, "is given more than once"));
+        }
+        out[i] = Some(parse_u64(value, min).ok_or_else(|| {
+            GatewayError::invalid(
+                name,
+                format!("must be a decimal integer from {min} to {}", i64::MAX),
+            )
+        })?);
+    }
+    let mut values = [0; N];
+    for (i, v) in out.into_iter().enumerate() {
+        values[i] = v.ok_or_else(|| GatewayError::invalid(names[i].0, "is required"))?;
+    }
+    Ok(values)
+}
+
+/// Digits only, no sign, no leading zero, at least `min`, at most `i64::MAX` (what the store
+/// holds).
+fn parse_u64(s: &str, min: u64) -> Option<u64> {
+    let canonical = !s.is_empty()
+        && s.len() <= 19
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && (s == "0" || !s.starts_with('0'));
+    let v: u64 = if canonical { s.parse().ok()? } else { None? };
+    (v >= min && v <= i64::MAX as u64).then_some(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +175,39 @@ mod tests {
             "empty is null"
         );
         assert!(parse_json_body::<B>(None, b"").is_err(), "a required body");
+    }
+
+    #[test]
+    fn query_integers_are_exact() {
+        let names = [("start", 0), ("end", 1)];
+        let ok = [("start=0&end=1", [0, 1]), ("end=9&start=3", [3, 9])];
+        for (i, (q, want)) in ok.into_iter().enumerate() {
+            assert_eq!(
+                query_integers(Some(q), names).unwrap(),
+                want,
+                "TC{i} failed"
+            );
+        }
+        let bad = [
+            "start=0",
+            "start=0&end=0",
+            "start=-1&end=2",
+            "start=01&end=2",
+            "start=+1&end=2",
+            "start=1&end=2&start=1",
+            "start=1&end=2&x=1",
+            "start=&end=2",
+            "start=1&end=9223372036854775808",
+            "start=1&end=99999999999999999999",
+            "start=a&end=2",
+        ];
+        for (i, q) in bad.into_iter().enumerate() {
+            let e = query_integers(Some(q), names).unwrap_err();
+            assert!(
+                matches!(e, GatewayError::InvalidRequest { .. }),
+                "TC{i} failed: {q}"
+            );
+        }
+        assert_eq!(parse_u64("9223372036854775807", 0), Some(i64::MAX as u64));
     }
 }

@@ -20,8 +20,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::error::{GatewayError, Result};
+use crate::error::GatewayError;
 use crate::evidence::{AuditEvidence, EvidenceError, MAX_ENTRIES_PAGE, ReportSource};
+use crate::input::query_integers;
 use crate::principal::Principal;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -71,54 +72,6 @@ fn reports(state: &AppState) -> Answer<Arc<dyn ReportSource>> {
     })
 }
 
-/// Reads exactly the parameters `names` from the query, each a decimal `u64` at least `min`.
-fn params<const N: usize>(uri: &Uri, names: [(&str, u64); N]) -> Result<[u64; N]> {
-    let mut out = [None; N];
-    for pair in uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let Some(i) = names.iter().position(|(n, _)| *n == name) else {
-            return Err(GatewayError::invalid(
-                "query",
-                format!(
-                    "has an unknown parameter; this endpoint takes {}",
-                    names.map(|(n, _)| n).join(", ")
-                ),
-            ));
-        };
-        let (name, min) = names[i];
-        if out[i].is_some() {
-            return Err(GatewayError::invalid(name, "is given more than once"));
-        }
-        out[i] = Some(parse_u64(value, min).ok_or_else(|| {
-            GatewayError::invalid(
-                name,
-                format!("must be a decimal integer from {min} to {}", i64::MAX),
-            )
-        })?);
-    }
-    let mut values = [0; N];
-    for (i, v) in out.into_iter().enumerate() {
-        values[i] = v.ok_or_else(|| GatewayError::invalid(names[i].0, "is required"))?;
-    }
-    Ok(values)
-}
-
-/// Digits only, no sign, no leading zero, at least `min`, at most `i64::MAX` (what the store
-/// holds).
-fn parse_u64(s: &str, min: u64) -> Option<u64> {
-    let canonical = !s.is_empty()
-        && s.len() <= 19
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
-    let v: u64 = if canonical { s.parse().ok()? } else { None? };
-    (v >= min && v <= i64::MAX as u64).then_some(v)
-}
-
 fn out_of_range(reason: String) -> Problem {
     GatewayError::unprocessable("range", reason).problem()
 }
@@ -146,7 +99,8 @@ pub async fn entries(
     uri: Uri,
     _auth: Authenticated<Principal, ()>,
 ) -> Answer {
-    let [start, end] = params(&uri, [("start", 0), ("end", 1)]).map_err(|e| e.problem())?;
+    let [start, end] =
+        query_integers(uri.query(), [("start", 0), ("end", 1)]).map_err(|e| e.problem())?;
     let log = log(&state)?;
     if start >= end {
         return Err(out_of_range(format!(
@@ -178,7 +132,8 @@ pub async fn inclusion(
     uri: Uri,
     _auth: Authenticated<Principal, ()>,
 ) -> Answer {
-    let [index, size] = params(&uri, [("index", 0), ("size", 1)]).map_err(|e| e.problem())?;
+    let [index, size] =
+        query_integers(uri.query(), [("index", 0), ("size", 1)]).map_err(|e| e.problem())?;
     let log = log(&state)?;
     if index >= size {
         return Err(out_of_range(format!(
@@ -196,7 +151,8 @@ pub async fn consistency(
     uri: Uri,
     _auth: Authenticated<Principal, ()>,
 ) -> Answer {
-    let [old, new] = params(&uri, [("old", 1), ("new", 1)]).map_err(|e| e.problem())?;
+    let [old, new] =
+        query_integers(uri.query(), [("old", 1), ("new", 1)]).map_err(|e| e.problem())?;
     let log = log(&state)?;
     if old > new {
         return Err(out_of_range(format!(
@@ -331,40 +287,4 @@ pub(super) fn openapi(path: &str) -> Option<(Vec<Value>, Value)> {
         _ => return None,
     };
     Some(answer)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_parameters() {
-        let uri = |q: &str| format!("/v1/audit/entries?{q}").parse::<Uri>().unwrap();
-        let names = [("start", 0), ("end", 1)];
-        let ok = [("start=0&end=1", [0, 1]), ("end=9&start=3", [3, 9])];
-        for (i, (q, want)) in ok.into_iter().enumerate() {
-            assert_eq!(params(&uri(q), names).unwrap(), want, "TC{i} failed");
-        }
-        let bad = [
-            "start=0",
-            "start=0&end=0",
-            "start=-1&end=2",
-            "start=01&end=2",
-            "start=+1&end=2",
-            "start=1&end=2&start=1",
-            "start=1&end=2&x=1",
-            "start=&end=2",
-            "start=1&end=9223372036854775808",
-            "start=1&end=99999999999999999999",
-            "start=a&end=2",
-        ];
-        for (i, q) in bad.into_iter().enumerate() {
-            let e = params(&uri(q), names).unwrap_err();
-            assert!(
-                matches!(e, GatewayError::InvalidRequest { .. }),
-                "TC{i} failed: {q}"
-            );
-        }
-        assert_eq!(parse_u64("9223372036854775807", 0), Some(i64::MAX as u64));
-    }
 }
