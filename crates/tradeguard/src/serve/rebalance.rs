@@ -270,4 +270,68 @@ SOL = 0.10
             Err(PlanError::UnknownProfile(_))
         ));
     }
+
+    /// The scheduler plans a profile far from its targets, but not while trading is HALTED,
+    /// and does not exist with `[rebalancing] enabled = false`.
+    #[tokio::test]
+    async fn the_scheduler_does_nothing_while_halted_or_disabled() {
+        use tradeguard_crypto::envelope::RecipientKey;
+        use tradeguard_crypto::sign::Ed25519SigningKey;
+        use tradeguard_gateway::audit::MemoryAudit;
+        use tradeguard_gateway::keys::GatewayKeys;
+        use tradeguard_gateway::state::GatewayBuilder;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = tradeguard_store::Store::open_sqlite(&dir.path().join("g.db"))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let config = tradeguard_risk::config::check(CONFIG).unwrap();
+        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
+        let live = Arc::new(LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap());
+        let id = AccountId::parse("kraken-main").unwrap();
+        let ledger = Arc::new(InMemoryLedger::new());
+        live.set_open_orders(ledger, BTreeMap::from([("kraken-main".to_owned(), id)]));
+        let usd = Balance {
+            asset: Asset::parse("USD").unwrap(),
+            free: Decimal::from(100_000),
+            locked: Decimal::ZERO,
+        };
+        live.set_balances("kraken-main", vec![usd]);
+        poll(&live, 60_000);
+        let audit = Arc::new(MemoryAudit::default());
+        let recipient = RecipientKey::generate_x25519().unwrap();
+        let signer = Arc::new(Ed25519SigningKey::generate().unwrap());
+        let keys = GatewayKeys::new(vec![recipient.public_key()], signer);
+        let state = GatewayBuilder::new(store, keys, audit.clone())
+            .portfolios(live.clone())
+            .build()
+            .await
+            .unwrap();
+        let every = Duration::from_secs(60);
+        let mut scheduler = Scheduler::new(state.clone(), live.clone(), &config, every).unwrap();
+        state.trading.set_local(TradingMode::Halted);
+        scheduler.look_at(0).await;
+        assert!(!audit.kinds().contains(&"rebalance.planned"), "halted");
+        let bus = tradeguard_store::cache::MemoryEventBus::new(8);
+        let active = TradingMode::Active;
+        state
+            .trading
+            .set(active, "test", "", 0, &bus)
+            .await
+            .unwrap();
+        scheduler.look_at(0).await;
+        assert!(
+            audit.kinds().contains(&"rebalance.planned"),
+            "{:?}",
+            audit.kinds()
+        );
+
+        let off = CONFIG.replace(
+            "[profiles.core]\n",
+            "[rebalancing]\nenabled = false\n[profiles.core]\n",
+        );
+        let off = tradeguard_risk::config::check(&off).unwrap();
+        assert!(Scheduler::new(state, live, &off, every).is_none());
+    }
 }
