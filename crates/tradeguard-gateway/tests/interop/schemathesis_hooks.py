@@ -81,22 +81,29 @@ class SignAsController(requests.auth.AuthBase):
         return r
 
 
-def warm_lambda_sources() -> None:
-    """Parse schemathesis' coverage module for hypothesis once, before the workers start.
+def serialize_ast_parse() -> None:
+    """Let one thread at a time run `ast.parse` (this process only, for the run).
 
-    Describing a filter lambda makes hypothesis `ast.parse` the whole module that defines it,
-    once, then caches the result. CPython 3.11's `ast.parse` is not thread-safe: two workers
-    parsing `coverage/_schema.py` at once (the first operations with integer query
-    parameters) fail with "SystemError: AST constructor recursion depth mismatch". A lambda
-    compiled under that module's file name makes the one parse happen here instead.
+    Describing a filter lambda makes hypothesis `ast.parse` the module that defines it (cached,
+    but in an LRU of 100 modules). CPython 3.11 keeps the AST conversion's recursion depth per
+    interpreter, not per thread, so two workers parsing at once fail with "SystemError: AST
+    constructor recursion depth mismatch" (seen on the first operations with integer query
+    parameters, GET /v1/audit/*).
     """
-    from hypothesis.internal.lambda_sources import lambda_description
-    from schemathesis.specs.openapi.coverage import _schema
+    import ast
+    import threading
 
-    lambda_description(eval(compile("lambda x: x", _schema.__file__, "eval")))
+    lock = threading.Lock()
+    parse = ast.parse
+
+    def locked_parse(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = locked_parse
 
 
-warm_lambda_sources()
+serialize_ast_parse()
 
 if os.environ.get(KEY_ENV):
     schemathesis.auth.set_from_requests(SignAsController(os.environ[KEY_ENV]))
