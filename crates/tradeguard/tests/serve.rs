@@ -501,6 +501,12 @@ fn demo_runs_and_its_report_and_log_verify() {
     );
     let text = ok(&out, "demo");
     assert!(
+        text.lines()
+            .any(|l| l.starts_with("dashboard: https://127.0.0.1:")
+                && l.contains("tradeguard session")),
+        "the dashboard address and how to get its token: {text}"
+    );
+    assert!(
         text.contains("refused: 10 BTC on steady_kraken -> risk-refused"),
         "{text}"
     );
