@@ -187,7 +187,8 @@ pub struct ProfileBook {
 /// The open orders of `profile` among `views`: those `open` or `unknown` (an order whose fate
 /// is unknown may rest on the exchange) on a pair the profile trades, except `except` (the
 /// order being checked). A view names its profile, or none when its account is shared; the
-/// pair tells then (profiles sharing an account trade disjoint asset sets).
+/// pair tells then (profiles sharing an account trade disjoint asset sets). A view carries no
+/// filled quantity, so its whole quantity counts as left to fill (the stricter reading).
 pub fn open_orders_of(
     profile: &Profile,
     views: &[OrderView],
@@ -558,5 +559,82 @@ mod tests {
         assert!(!gate.set_portfolio(&ProfileId::new("nope").unwrap(), Portfolio::default()));
         let checked = gate.check(order()).await.unwrap();
         assert_eq!(checked.estimate.notional, d("500"));
+    }
+
+    fn view(profile: &str, symbol: &str, side: &str, status: &str, cid: &str) -> OrderView {
+        OrderView {
+            id: format!("a:{cid}"),
+            client_order_id: cid.into(),
+            profile: profile.into(),
+            symbol: symbol.into(),
+            side: side.into(),
+            quantity: d("0.5"),
+            price: Some(d("100")),
+            status: status.into(),
+        }
+    }
+
+    /// Numbered cases: which listed orders are the profile's open orders.
+    #[test]
+    fn open_orders_are_the_profiles_own_open_ones() {
+        let usd = Asset::new("USD").unwrap();
+        let targets = BTreeMap::from([(Asset::new("BTC").unwrap(), d("0.2"))]);
+        let account = AccountId {
+            exchange: Exchange::Kraken,
+            credential: "k".into(),
+        };
+        let id = ProfileId::new("p1").unwrap();
+        let p = Profile::with_defaults(id, account, ProfileType::Moderate, usd, targets);
+        let cases = [
+            (view("p1", "BTC/USD", "buy", "open", "a"), true),
+            (view("", "BTC/USD", "sell", "unknown", "b"), true),
+            (view("p2", "BTC/USD", "buy", "open", "c"), false),
+            (view("", "ETH/USD", "buy", "open", "d"), false),
+            (view("", "BTC/EUR", "buy", "open", "e"), false),
+            (view("p1", "BTC/USD", "buy", "filled", "f"), false),
+            (view("p1", "BTC/USD", "buy", "open", "except"), false),
+            (view("p1", "BTC/USD", "hold", "open", "g"), false),
+        ];
+        let except = ClientOrderId::new("except").unwrap();
+        for (i, (v, want)) in cases.iter().enumerate() {
+            let got = open_orders_of(&p, std::slice::from_ref(v), Some(&except));
+            assert_eq!(got.len(), usize::from(*want), "TC{} failed: {v:?}", i + 1);
+        }
+    }
+
+    #[test]
+    fn plans_are_refused_when_rebalancing_is_disabled() {
+        let usd = Asset::new("USD").unwrap();
+        let targets = BTreeMap::from([(Asset::new("BTC").unwrap(), d("0.2"))]);
+        let account = AccountId {
+            exchange: Exchange::Kraken,
+            credential: "k".into(),
+        };
+        let id = ProfileId::new("p1").unwrap();
+        let p = Profile::with_defaults(
+            id.clone(),
+            account,
+            ProfileType::Moderate,
+            usd.clone(),
+            targets,
+        );
+        let book = ProfileBook {
+            profile: p,
+            state: ProfileState::new(),
+            portfolio: Portfolio::with_cash(d("1000")).unwrap(),
+        };
+        let clock = Arc::new(crate::clock::ManualClock::at_ms(1_700_000_000_000));
+        let market = Market::new(usd, d("0.001")).unwrap();
+        let gate = StaticRisk::new(PortfolioLimits::default(), market, vec![book], clock)
+            .with_rebalancing(false, true);
+        assert!(matches!(
+            gate.plan_with_open(&id, &[]),
+            Err(PlanError::Disabled)
+        ));
+        let other = ProfileId::new("p2").unwrap();
+        assert!(matches!(
+            gate.plan_with_open(&other, &[]),
+            Err(PlanError::UnknownProfile(_))
+        ));
     }
 }
