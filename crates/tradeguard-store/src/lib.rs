@@ -49,6 +49,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod equity;
 mod error;
 mod error_map;
 pub mod gateway;
