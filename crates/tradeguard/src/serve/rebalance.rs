@@ -9,7 +9,9 @@
 //! threshold, the period passed, or a weight is over a cap; threshold and period are
 //! themselves redrawn after each rebalance). Nothing runs while trading or the profile is
 //! HALTED, nor while the profile has open orders (a resting plan is never planned over), nor
-//! at all when `[rebalancing] enabled = false`. Schedules start when `serve` starts: the
+//! at all when `[rebalancing] enabled = false`. Replicas share the work through the replay
+//! cache (Redis when `[store] redis_url` is set): a scheduled rebalance first claims the
+//! profile's lease for one check interval, so one replica runs it. Schedules start when `serve` starts: the
 //! configured targets are the first reference and a time-based period counts from the start.
 
 use std::sync::Arc;
@@ -178,6 +180,23 @@ impl Scheduler {
                 return;
             }
         }
+        let lease = format!("rebalance-lease:{}", slot.id);
+        match self
+            .state
+            .replay
+            .check_and_insert(&lease, self.check_every)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(profile = %slot.id, "rebalance due; another run holds the lease");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(profile = %slot.id, error = %e, "rebalance due; lease unavailable");
+                return;
+            }
+        }
         let who = Self::principal();
         match tradeguard_gateway::api::rebalance(&self.state, &who, &slot.id, false).await {
             Ok(outcome) => {
@@ -272,7 +291,7 @@ SOL = 0.10
     }
 
     /// The scheduler plans a profile far from its targets, but not while trading is HALTED,
-    /// and does not exist with `[rebalancing] enabled = false`.
+    /// once per lease across replicas, and does not exist with `[rebalancing] enabled = false`.
     #[tokio::test]
     async fn the_scheduler_does_nothing_while_halted_or_disabled() {
         use tradeguard_crypto::envelope::RecipientKey;
@@ -321,11 +340,17 @@ SOL = 0.10
             .await
             .unwrap();
         scheduler.look_at(0).await;
-        assert!(
-            audit.kinds().contains(&"rebalance.planned"),
-            "{:?}",
-            audit.kinds()
-        );
+        let planned = || {
+            let kinds = audit.kinds();
+            kinds.iter().filter(|k| **k == "rebalance.planned").count()
+        };
+        assert_eq!(planned(), 1, "{:?}", audit.kinds());
+        // Still due (nothing was placed: no exchange is wired), but the lease is taken, here
+        // and by another replica sharing the cache.
+        scheduler.look_at(0).await;
+        let mut replica = Scheduler::new(state.clone(), live.clone(), &config, every).unwrap();
+        replica.look_at(0).await;
+        assert_eq!(planned(), 1, "one run per lease");
 
         let off = CONFIG.replace(
             "[profiles.core]\n",
