@@ -147,6 +147,49 @@ async fn ledger_contract(store: Store) {
         ["6", "7"]
     );
     assert_eq!(fills[1].client_order_id.as_ref(), Some(&id));
+    // A final order leaves the open entries and stays among all entries, oldest first.
+    let later = market("BTC/USDT", Decimal::new(2, 4));
+    ledger
+        .record_intent(&acct, ExchangeId::Binance, &later, UnixMillis(START + 6))
+        .await
+        .unwrap();
+    let done = Transition {
+        filled_quantity: Some(Decimal::new(1, 4)),
+        ..Transition::to(OrderState::Filled, UnixMillis(START + 7))
+    };
+    ledger.transition(&acct, &id, done).await.unwrap();
+    let open = other.open_entries(&acct).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].client_order_id(), later.client_order_id());
+    let all = other.all_entries(&acct).await.unwrap();
+    let states: Vec<(&ClientOrderId, OrderState)> =
+        all.iter().map(|e| (e.client_order_id(), e.state)).collect();
+    assert_eq!(
+        states,
+        [
+            (&id, OrderState::Filled),
+            (later.client_order_id(), OrderState::New)
+        ]
+    );
+    let mem = tradeguard_exchange::ledger::InMemoryLedger::default();
+    mem.record_intent(&acct, ExchangeId::Binance, &later, UnixMillis(START + 6))
+        .await
+        .unwrap();
+    mem.record_intent(&acct, ExchangeId::Binance, &req, t)
+        .await
+        .unwrap();
+    let ids: Vec<ClientOrderId> = mem
+        .all_entries(&acct)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.client_order_id().clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [id.clone(), later.client_order_id().clone()],
+        "in memory, oldest first"
+    );
 }
 
 async fn crash_and_restart(store: Store) {

@@ -221,6 +221,9 @@ impl OrderLedger for RefusingLedger {
     async fn open_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
         self.inner.open_entries(account).await
     }
+    async fn all_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
+        self.inner.all_entries(account).await
+    }
     async fn record_fill(
         &self,
         account: &AccountId,

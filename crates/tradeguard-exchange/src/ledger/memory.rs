@@ -140,6 +140,15 @@ impl OrderLedger for InMemoryLedger {
         }))
     }
 
+    async fn all_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let mut all: Vec<LedgerEntry> =
+            self.with(account, |b| b.orders.values().cloned().collect());
+        all.sort_by(|a, b| {
+            (a.created_at, a.client_order_id()).cmp(&(b.created_at, b.client_order_id()))
+        });
+        Ok(all)
+    }
+
     async fn record_fill(
         &self,
         account: &AccountId,

@@ -260,6 +260,9 @@ pub trait OrderLedger: Send + Sync {
     /// Orders of `account` not yet in a final state.
     async fn open_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError>;
 
+    /// Every order of `account`, open and final, oldest first (reports count outcomes).
+    async fn all_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError>;
+
     /// Records a fill once (keyed by trade id), linked to the ledger order with the same
     /// exchange order id when there is one.
     async fn record_fill(

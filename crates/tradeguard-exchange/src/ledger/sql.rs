@@ -187,6 +187,15 @@ impl OrderLedger for SqlLedger {
         rows.iter().map(from_row).collect()
     }
 
+    async fn all_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let rows = self
+            .store
+            .orders_all(account.as_str())
+            .await
+            .map_err(storage)?;
+        rows.iter().map(from_row).collect()
+    }
+
     async fn record_fill(
         &self,
         account: &AccountId,

@@ -312,6 +312,10 @@ impl OrderLedger for AuditedLedger {
         self.inner.open_entries(account).await
     }
 
+    async fn all_entries(&self, account: &AccountId) -> Result<Vec<LedgerEntry>, LedgerError> {
+        self.inner.all_entries(account).await
+    }
+
     async fn record_fill(
         &self,
         account: &AccountId,
