@@ -269,7 +269,8 @@ pub async fn register_principals(
 }
 
 /// The configuration file: the three simulated accounts, one profile each, resume by 2 of
-/// the 3 approvers, fast polling and checkpoints for a short run.
+/// the 3 approvers, fast polling (fills reach the audit log within seconds), the rebalancing
+/// scheduler looking every 20 s, and checkpoints for a short run.
 pub fn config(
     sim: &Sim,
     credentials: &BTreeMap<&'static str, String>,
@@ -283,7 +284,8 @@ listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 
 [polling]
-interval_secs = 15
+interval_secs = 5
+rebalance_check_secs = 20
 
 [audit]
 checkpoint_secs = 5
