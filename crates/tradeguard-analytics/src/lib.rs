@@ -56,7 +56,7 @@ pub use drawdown::{Drawdown, max_drawdown, wealth_index};
 pub use equity::{DrawdownDates, EquityPoint, EquityReport, EquitySeries, analyze_equity};
 pub use error::AnalyticsError;
 pub use portfolio::{
-    ConcentrationPoint, LedgerReport, RebalanceStats, ScopeReport, analyze_ledger,
+    ConcentrationPoint, LedgerReport, RebalanceStats, ScopeReport, analyze_ledger, concentration_at,
 };
 pub use returns::{ReturnMetrics, ReturnSeries, return_metrics};
 pub use signed::{

@@ -191,7 +191,8 @@ fn scope_report(
     })
 }
 
-fn concentration_at(time: Timestamp, values: &BTreeMap<Asset, Decimal>) -> ConcentrationPoint {
+/// The concentration of holdings worth `values` (in the base currency) at `time`.
+pub fn concentration_at(time: Timestamp, values: &BTreeMap<Asset, Decimal>) -> ConcentrationPoint {
     let total = sum(values.values().copied()).ok().and_then(|t| t.to_f64());
     let weights: Vec<(&Asset, f64)> = match total {
         Some(total) if total > 0.0 => values

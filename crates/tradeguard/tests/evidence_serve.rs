@@ -2,8 +2,10 @@
 //! (`audit checkpoint|proof --url`, `report --out`, requests signed with the controller key,
 //! TLS pinned to the data dir's certificate): the checkpoint verifies with the key
 //! `tradeguard keys` prints, the inclusion and consistency proofs verify against it, the report
-//! verifies with `report verify --key`, is bound to a checkpoint of the log and counts the
-//! trade the test made; a proof past the log is refused with exit 2.
+//! verifies with `report verify --key`, is bound to a checkpoint of the log, counts the trade
+//! the test made and, from the equity history of two polls around it, gives the profile's,
+//! the exchange's and the overall return and drawdown; a proof past the log is refused with
+//! exit 2.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -99,6 +101,47 @@ fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String)
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
     (server, url)
+}
+
+/// Return, drawdown and order outcomes of the profile, its exchange and overall, after a
+/// market buy between two valuations (prices move in the simulator, so only the figures'
+/// presence and their consistency are checked, not their sign).
+fn performance_is_reported(data: &Value) {
+    let conv = &data["conventions"];
+    assert_eq!(conv["std_ddof"], 1, "{conv}");
+    assert_eq!(
+        conv["periods_per_year"], 6_311_520,
+        "a year of 5 s polls: {conv}"
+    );
+    let dec = |v: &Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    for scope in [
+        &data["by_profile"]["core"],
+        &data["by_exchange"]["kraken"],
+        &data["overall"],
+    ] {
+        let perf = &scope["performance"];
+        let pnl = dec(&perf["profit_and_loss"]);
+        assert_eq!(
+            pnl,
+            dec(&perf["end_value"]) - dec(&perf["start_value"]) - dec(&perf["net_flows"]),
+            "{perf}"
+        );
+        let twr = perf["metrics"]["time_weighted_return"].as_f64().unwrap();
+        assert!(twr.abs() < 0.01, "{perf}");
+        let depth = perf["metrics"]["max_drawdown"]["depth"].as_f64().unwrap();
+        assert!((0.0..0.01).contains(&depth), "{perf}");
+        assert_eq!(scope["portfolio_value"], perf["end_value"], "{scope}");
+        let conc = scope["concentration"].as_array().unwrap();
+        assert_eq!(
+            conc.len() as u64,
+            perf["observations"].as_u64().unwrap(),
+            "{scope}"
+        );
+        assert_eq!(conc.last().unwrap()["top_asset"], "USD", "{scope}");
+    }
+    let activity = &data["by_profile"]["core"]["activity"];
+    assert_eq!(activity["orders"]["filled"], 1, "{activity}");
+    assert_eq!(activity["order_success_rate"], 1.0, "{activity}");
 }
 
 fn hashes(v: &Value) -> Vec<Hash> {
@@ -272,7 +315,8 @@ SOL = 0.10
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // The signed report, fetched and verified offline with the gateway key, once the poller
-    // has brought the fill into the ledger (every 5 s).
+    // has brought the fill into the ledger, found the order filled and valued the portfolio
+    // again (every 5 s): the equity history then holds the value before the buy and after it.
     let file = tmp.path().join("report.json");
     let f = file.to_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -282,14 +326,20 @@ SOL = 0.10
             "report",
         );
         let report: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-        let overall = &report["report"]["data"]["overall"];
-        if overall["activity"]["trade_count"].as_u64() >= Some(1) {
+        let data = &report["report"]["data"];
+        let overall = &data["overall"];
+        let core = &data["by_profile"]["core"];
+        if overall["activity"]["trade_count"].as_u64() >= Some(1)
+            && core["performance"]["observations"].as_u64() >= Some(2)
+            && core["activity"]["orders"]["filled"].as_u64() >= Some(1)
+        {
             assert!(overall["portfolio_value"].is_string(), "{overall}");
+            performance_is_reported(data);
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the fill never reached the report: {overall}"
+            "the fill or the second valuation never reached the report: {data}"
         );
         std::thread::sleep(Duration::from_millis(500));
     }

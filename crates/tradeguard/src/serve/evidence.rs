@@ -1,38 +1,38 @@
 //! What `serve` gives auditors: the audit log's evidence (the gateway's
 //! [`StoredLogEvidence`] over the same store-backed log) and [`ServeReports`], the signed
-//! performance report built from what the gateway keeps: every fill in the order ledger, the
-//! latest balances the poller stored and the last prices of the traded pairs.
+//! performance report built from what the gateway keeps: every order and fill in the order
+//! ledger, the last prices of the traded pairs and the equity history ([`super::equity`]).
 //!
-//! What the report can and cannot say follows from that: activity (trades, volume, fees) over
-//! the whole history and the portfolio value at the last poll; the gateway keeps no history of
-//! balances, so return, volatility and drawdown figures stay `null` until an equity history is
-//! analyzed (`tradeguard analytics --equity`). Order outcomes are not in the ledger's read
-//! API, so the order success rate stays `null` too. Fills are reported per profile when the
-//! account has exactly one profile, else under the account's name; fills and holdings are
-//! valued in the first profile's quote asset, and fills in another quote asset are left out.
+//! Activity (trades, volume, fees, orders per outcome and their success rate) covers the
+//! whole ledger; an order counts once final: filled, cancelled (partially filled when it had
+//! fills) or rejected by the exchange (orders the risk checks refused never reach the ledger).
+//! Portfolio value, returns, volatility, drawdown, ratios and concentration come from the
+//! equity history per profile, per exchange and overall, under the conventions
+//! [`super::equity_report`] states. Orders and fills are reported per profile when the account
+//! has exactly one profile, else under the account's name; everything is valued in the first
+//! profile's quote asset, and fills and snapshots in another quote asset are left out.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use tradeguard_analytics::ledger::{
-    Asset, ExchangeId, Fill, HoldingsSnapshot, Ledger, PriceQuote, ProfileId, Side,
+    Asset, ExchangeId, Fill, Ledger, OrderOutcome, OrderRecord, PriceQuote, ProfileId, Side,
 };
 use tradeguard_analytics::{
     CheckpointRef, Conventions, Report, ReportBody, ReportFormat, Timestamp, analyze_ledger,
     sign_report,
 };
 use tradeguard_audit::log::AuditLog;
-use tradeguard_exchange::ledger::OrderLedger;
+use tradeguard_exchange::ledger::{LedgerEntry, OrderLedger, OrderState};
 use tradeguard_exchange::model::{self as ex, AccountId, UnixMillis};
-use tradeguard_exchange::poller::SqlPollStore;
 use tradeguard_gateway::clock::{Clock as _, SystemClock};
 use tradeguard_gateway::evidence::{EvidenceError, ReportSource};
 use tradeguard_store::Store;
 use tradeguard_vault::UnlockedVault;
 
 use super::config::ServeConfig;
+use super::equity_report::{Histories, conventions};
 use super::risk::LiveRisk;
 use super::venues::Venues;
 
@@ -54,10 +54,11 @@ pub struct ReportAccount {
 pub struct ServeReports {
     log: AuditLog,
     vault: Arc<UnlockedVault>,
-    polls: SqlPollStore,
+    store: Store,
     risk: Arc<LiveRisk>,
     accounts: Vec<ReportAccount>,
     base: String,
+    conventions: Conventions,
 }
 
 impl ServeReports {
@@ -92,14 +93,15 @@ impl ServeReports {
         Self {
             log,
             vault,
-            polls: SqlPollStore::new(store.clone()),
+            store: store.clone(),
             risk,
             accounts,
             base: base.to_owned(),
+            conventions: conventions(config.polling.interval_secs),
         }
     }
 
-    /// The analytics ledger from the order ledger, the stored balances and the last prices.
+    /// The analytics ledger from the order ledger and the last prices.
     async fn ledger(&self, now: Timestamp) -> Result<Ledger, EvidenceError> {
         let base = name(Asset::new(self.base.as_str()))?;
         let mut out = Ledger {
@@ -145,52 +147,17 @@ impl ServeReports {
                     });
                 }
             }
-            if let Some(s) = self.snapshot(a, &profile, &exchange, &out.prices).await? {
-                out.snapshots.push(s);
-            }
+            let entries = a
+                .ledger
+                .all_entries(&a.id)
+                .await
+                .map_err(|e| EvidenceError::Unavailable(e.to_string()))?;
+            out.orders
+                .extend(entries.iter().filter_map(|e| order(e, &profile, &exchange)));
         }
         out.fills.sort_by_key(|f| f.time);
         out.prices.sort_by_key(|p| p.time);
         Ok(out)
-    }
-
-    /// The account's latest stored balances, holding only assets that have a price (the
-    /// base currency always has one).
-    async fn snapshot(
-        &self,
-        a: &ReportAccount,
-        profile: &ProfileId,
-        exchange: &ExchangeId,
-        prices: &[PriceQuote],
-    ) -> Result<Option<HoldingsSnapshot>, EvidenceError> {
-        let Some((at, balances)) = self
-            .polls
-            .balances(&a.id)
-            .await
-            .map_err(EvidenceError::Unavailable)?
-        else {
-            return Ok(None);
-        };
-        let Some(time) = timestamp(at) else {
-            return Ok(None);
-        };
-        let mut holdings = BTreeMap::new();
-        for b in balances {
-            let held = b.free + b.locked;
-            let priced = b.asset.as_str() == self.base
-                || prices
-                    .iter()
-                    .any(|p| p.asset.as_str() == b.asset.as_str() && p.time <= time);
-            if held > Decimal::ZERO && priced {
-                holdings.insert(name(Asset::new(b.asset.as_str()))?, held);
-            }
-        }
-        Ok(Some(HoldingsSnapshot {
-            time,
-            profile: profile.clone(),
-            exchange: exchange.clone(),
-            holdings,
-        }))
     }
 }
 
@@ -210,7 +177,15 @@ impl ReportSource for ServeReports {
         let now = timestamp(UnixMillis(SystemClock.now_ms()))
             .ok_or_else(|| unavailable(&"the clock is before 1970"))?;
         let ledger = self.ledger(now).await?;
-        let body = analyze_ledger(&ledger, &Conventions::default()).map_err(|e| unavailable(&e))?;
+        let mut body = analyze_ledger(&ledger, &self.conventions).map_err(|e| unavailable(&e))?;
+        let rows = self
+            .store
+            .equity_range(i64::MIN, i64::MAX)
+            .await
+            .map_err(|e| unavailable(&format!("equity history: {e}")))?;
+        Histories::new(&rows, &ledger.base_currency)
+            .apply(&mut body, &self.conventions)
+            .map_err(|e| unavailable(&format!("equity history: {e}")))?;
         let report = Report {
             format: ReportFormat,
             generated_at: now,
@@ -232,6 +207,25 @@ fn name<T>(r: Result<T, tradeguard_analytics::AnalyticsError>) -> Result<T, Evid
 
 fn timestamp(at: UnixMillis) -> Option<Timestamp> {
     Timestamp::from_unix_seconds(at.0.div_euclid(1000))
+}
+
+/// A final ledger order as analytics reads it; `None` while it is open or unknown.
+fn order(e: &LedgerEntry, profile: &ProfileId, exchange: &ExchangeId) -> Option<OrderRecord> {
+    let outcome = match e.state {
+        OrderState::Filled => OrderOutcome::Filled,
+        OrderState::Cancelled if e.filled_quantity > Decimal::ZERO => OrderOutcome::PartiallyFilled,
+        OrderState::Cancelled => OrderOutcome::Cancelled,
+        OrderState::Rejected => OrderOutcome::Rejected,
+        OrderState::New | OrderState::Sent | OrderState::Acknowledged | OrderState::Unknown => {
+            return None;
+        }
+    };
+    Some(OrderRecord {
+        time: timestamp(e.updated_at)?,
+        profile: profile.clone(),
+        exchange: exchange.clone(),
+        outcome,
+    })
 }
 
 /// A ledger fill as analytics reads it; `None` for one analytics would refuse (no positive
@@ -261,6 +255,54 @@ fn fill(f: &ex::Fill, profile: &ProfileId, exchange: &ExchangeId) -> Option<Fill
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn final_orders_count_with_their_outcome() {
+        let p = ProfileId::new("core").unwrap();
+        let e = ExchangeId::new("kraken").unwrap();
+        let request = ex::OrderRequest::new(
+            ex::ClientOrderId::parse("c1").unwrap(),
+            ex::Symbol::parse("BTC/USD").unwrap(),
+            ex::Side::Buy,
+            ex::OrderType::Market,
+            Decimal::ONE,
+        )
+        .unwrap();
+        let entry = |state, filled: i64| LedgerEntry {
+            account: AccountId::parse("k").unwrap(),
+            exchange: ex::ExchangeId::Kraken,
+            request: request.clone(),
+            state,
+            exchange_order_id: None,
+            filled_quantity: Decimal::from(filled),
+            created_at: UnixMillis(1_000),
+            sent_at: None,
+            updated_at: UnixMillis(61_000),
+            last_error: None,
+        };
+        use OrderState::*;
+        let cases = [
+            (Filled, 1, Some(OrderOutcome::Filled)),
+            (Cancelled, 0, Some(OrderOutcome::Cancelled)),
+            (Cancelled, 1, Some(OrderOutcome::PartiallyFilled)),
+            (Rejected, 0, Some(OrderOutcome::Rejected)),
+            (New, 0, None),
+            (Sent, 0, None),
+            (Acknowledged, 0, None),
+            (Unknown, 0, None),
+        ];
+        for (i, (state, filled, want)) in cases.into_iter().enumerate() {
+            let got = order(&entry(state, filled), &p, &e);
+            assert_eq!(got.as_ref().map(|o| o.outcome), want, "TC{i} failed");
+            if let Some(o) = got {
+                assert_eq!(
+                    o.time.unix_seconds(),
+                    61,
+                    "TC{i} failed: ended when last updated"
+                );
+            }
+        }
+    }
 
     #[test]
     fn fills_analytics_would_refuse_are_left_out() {

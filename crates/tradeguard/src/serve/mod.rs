@@ -10,7 +10,8 @@
 //! - [`audit`]: the audit log, vault events into it, checkpoints; [`tasks`]: polling and
 //!   key rotation; [`bootstrap`]: TLS certificate and the first controller; [`ledger`]: the
 //!   durable order ledger and poll snapshots; [`evidence`]: the audit evidence and the signed
-//!   report the API serves.
+//!   report the API serves; [`equity`], [`equity_report`]: the equity history it is computed
+//!   from.
 //! - [`demo`]: `tradeguard demo`, the whole product on loopback.
 
 pub mod approved;
@@ -18,6 +19,8 @@ pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod demo;
+pub mod equity;
+pub mod equity_report;
 pub mod evidence;
 pub mod halt;
 pub mod history;

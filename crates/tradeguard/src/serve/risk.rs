@@ -292,6 +292,36 @@ impl LiveRisk {
 }
 
 impl LiveRisk {
+    /// What the equity history values ([`super::equity`]): `account`'s latest balances, how
+    /// old they are, and per gate its market and its profiles' portfolios, exactly as the
+    /// checks see them. `None` before the account's first balances.
+    pub fn marks(&self, account: &str) -> Option<super::equity::Marks> {
+        let seen = self.seen();
+        let balances = seen.balances.get(account)?.clone();
+        let age = seen.balances_at.get(account)?.elapsed();
+        let none = BTreeMap::new();
+        let quotes = seen.quotes.get(account).unwrap_or(&none);
+        let by_asset: HashMap<&str, &Balance> =
+            balances.iter().map(|b| (b.asset.as_str(), b)).collect();
+        let gates = self.gates.iter().filter(|g| g.account == account);
+        let gates = gates
+            .map(|g| super::equity::GateMarks {
+                market: self.market(g, quotes, &seen),
+                profiles: (g.profiles.iter())
+                    .map(|p| (p.id.clone(), portfolio(p, &by_asset)))
+                    .collect(),
+            })
+            .collect();
+        drop(by_asset);
+        Some(super::equity::Marks {
+            balances,
+            age,
+            gates,
+        })
+    }
+}
+
+impl LiveRisk {
     /// Reads open orders from `ledger` from now on (`accounts`: each account's ledger id).
     /// Until then, and for an account it does not list, the checks refuse every order.
     pub fn set_open_orders(

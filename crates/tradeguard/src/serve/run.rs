@@ -309,6 +309,7 @@ async fn start_gateway(
         venues: venues.clone(),
         trading: state.trading.clone(),
         audit: log.clone(),
+        equity: super::equity::EquityRecorder::for_accounts(store.clone(), interval, config),
     };
     poll.once().await;
     let (stop, stopped) = watch::channel(false);

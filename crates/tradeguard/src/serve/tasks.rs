@@ -45,12 +45,15 @@ pub struct PollLoop {
     pub trading: TradingState,
     /// The audit log.
     pub audit: AuditLog,
+    /// Values the profiles and accounts after each poll.
+    pub equity: super::equity::EquityRecorder,
 }
 
 impl PollLoop {
-    /// One round: keys not confirmed yet, market data, then the poller; while HALTED, any open
-    /// order is cancelled.
+    /// One round: keys not confirmed yet, market data, then the poller and the equity history;
+    /// while HALTED, any open order is cancelled.
     pub async fn once(&self) {
+        let started = super::equity::now();
         self.recheck_keys().await;
         for m in &self.markets {
             match m.source.fetch(&m.symbols).await {
@@ -61,6 +64,7 @@ impl PollLoop {
             }
         }
         self.poller.poll_once().await;
+        self.equity.record(|a| self.risk.marks(a), started).await;
         self.follow_closed().await;
         if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
             self.sweep().await;

@@ -1,0 +1,440 @@
+//! The equity history of a running `serve`: after each poll, one valuation per profile and
+//! per exchange account goes to the store (`equity_snapshots`, migration 0006), for the
+//! signed report's returns, volatility and drawdowns ([`super::equity_report`]).
+//!
+//! Values are taken at the prices the risk gate uses ([`LiveRisk::marks`](super::risk::LiveRisk::marks)):
+//! a profile is its quote-asset cash plus the assets it targets (profiles sharing an account
+//! share its cash, as in the checks); an account is everything it holds, in the quote asset of
+//! its first profile. A scope holding an asset without a price is not written (a value that
+//! leaves the asset out would be a false loss); the first time, a warning names the asset.
+//! Balances older than the poll interval (the account's last poll failed) are not written
+//! either. A scope gets at most one snapshot per poll interval, across restarts too. The
+//! gateway does not see deposits or withdrawals, so every flow is 0: a transfer shows as a
+//! gain or a loss.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use tradeguard_exchange::model::{Balance, UnixMillis};
+use tradeguard_risk::ids::{Asset, ProfileId};
+use tradeguard_risk::market::{Market, Portfolio, ValuationError};
+use tradeguard_store::Store;
+use tradeguard_store::equity::{EquityRow, EquityScope};
+
+use super::config::ServeConfig;
+
+/// The time now, for [`EquityRecorder::record`].
+pub fn now() -> UnixMillis {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    UnixMillis(since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+}
+
+/// One risk gate of an account: its market and its profiles' portfolios.
+pub struct GateMarks {
+    /// The quote asset and the last prices the checks use.
+    pub market: Market,
+    /// Each profile's cash and target holdings.
+    pub profiles: Vec<(ProfileId, Portfolio)>,
+}
+
+/// What one account is valued from.
+pub struct Marks {
+    /// Every balance of the account at its last poll.
+    pub balances: Vec<Balance>,
+    /// How long ago they were read.
+    pub age: Duration,
+    /// The account's gates, the first one giving the account's quote asset.
+    pub gates: Vec<GateMarks>,
+}
+
+/// A scope left out because `asset` has no price.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unpriced {
+    /// Profile or account.
+    pub kind: EquityScope,
+    /// Its name.
+    pub scope: String,
+    /// The asset without a price.
+    pub asset: String,
+}
+
+/// The snapshots of one account and its profiles at `at`, and the scopes left out.
+pub fn snapshots(
+    account: &str,
+    exchange: &str,
+    marks: &Marks,
+    at: UnixMillis,
+) -> (Vec<EquityRow>, Vec<Unpriced>) {
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    let row = |kind, scope: &str, quote: &Asset, (assets, value): Valued| EquityRow {
+        kind,
+        scope: scope.to_owned(),
+        time_ms: at.0,
+        exchange: exchange.to_owned(),
+        quote: quote.as_str().to_owned(),
+        value: value.normalize().to_string(),
+        flow: "0".to_owned(),
+        assets: serde_json::to_string(&assets).unwrap_or_default(),
+    };
+    for g in &marks.gates {
+        for (id, portfolio) in &g.profiles {
+            match profile_assets(portfolio, &g.market) {
+                Ok(assets) => rows.push(row(
+                    EquityScope::Profile,
+                    id.as_str(),
+                    g.market.quote(),
+                    assets,
+                )),
+                Err(asset) => missing.push(Unpriced {
+                    kind: EquityScope::Profile,
+                    scope: id.as_str().to_owned(),
+                    asset,
+                }),
+            }
+        }
+    }
+    if let Some(first) = marks.gates.first() {
+        match account_assets(&marks.balances, &first.market) {
+            Ok(assets) => rows.push(row(
+                EquityScope::Account,
+                account,
+                first.market.quote(),
+                assets,
+            )),
+            Err(asset) => missing.push(Unpriced {
+                kind: EquityScope::Account,
+                scope: account.to_owned(),
+                asset,
+            }),
+        }
+    }
+    (rows, missing)
+}
+
+/// Each held asset's value and their total.
+type Valued = (BTreeMap<String, Decimal>, Decimal);
+
+/// The profile's holdings valued (the cash under the quote asset), or the asset without a
+/// price.
+fn profile_assets(p: &Portfolio, market: &Market) -> Result<Valued, String> {
+    let v = p.value(market).map_err(|e| match e {
+        ValuationError::MissingPrice(a) => a.as_str().to_owned(),
+        ValuationError::Overflow => "(value overflow)".to_owned(),
+    })?;
+    let mut out: BTreeMap<String, Decimal> = v
+        .values
+        .iter()
+        .filter(|(_, v)| !v.is_zero())
+        .map(|(a, v)| (a.as_str().to_owned(), v.normalize()))
+        .collect();
+    if !v.cash.is_zero() {
+        out.insert(market.quote().as_str().to_owned(), v.cash.normalize());
+    }
+    Ok((out, v.total))
+}
+
+/// Every balance valued at `market`'s prices, or the first asset held without a price.
+fn account_assets(balances: &[Balance], market: &Market) -> Result<Valued, String> {
+    let mut out = BTreeMap::new();
+    let mut total = Decimal::ZERO;
+    for b in balances {
+        let held = b
+            .free
+            .checked_add(b.locked)
+            .ok_or_else(|| b.asset.to_string())?;
+        if held.is_zero() {
+            continue;
+        }
+        let name = b.asset.as_str();
+        let price = if name == market.quote().as_str() {
+            Some(Decimal::ONE)
+        } else {
+            Asset::new(name).ok().and_then(|a| market.price(&a))
+        };
+        let value = price
+            .and_then(|p| held.checked_mul(p))
+            .ok_or_else(|| name.to_owned())?;
+        total = total.checked_add(value).ok_or("(value overflow)")?;
+        out.insert(name.to_owned(), value.normalize());
+    }
+    Ok((out, total))
+}
+
+/// Writes the snapshots after each poll (see the module documentation).
+pub struct EquityRecorder {
+    store: Store,
+    interval: Duration,
+    /// `(account name, exchange)` of every account.
+    accounts: Vec<(String, &'static str)>,
+    last: Mutex<HashMap<(EquityScope, String), i64>>,
+    warned: Mutex<HashSet<Unpriced>>,
+}
+
+impl EquityRecorder {
+    /// A recorder for `accounts` (name and exchange) polled every `interval`.
+    pub fn new(store: Store, interval: Duration, accounts: Vec<(String, &'static str)>) -> Self {
+        Self {
+            store,
+            interval,
+            accounts,
+            last: Mutex::default(),
+            warned: Mutex::default(),
+        }
+    }
+
+    /// A recorder for every account of `config`.
+    pub fn for_accounts(store: Store, interval: Duration, config: &ServeConfig) -> Self {
+        let accounts = config.accounts.iter();
+        let accounts = accounts.map(|(n, a)| (n.clone(), a.connector.exchange.as_str()));
+        Self::new(store, interval, accounts.collect())
+    }
+
+    /// Values every account and profile from `marks` (an account's [`Marks`], `None` before
+    /// its first balances) and stores the snapshots due at `at` (the start of the poll).
+    /// Returns how many were written; failures are logged and wait for the next poll.
+    pub async fn record(&self, marks: impl Fn(&str) -> Option<Marks>, at: UnixMillis) -> usize {
+        let mut written = 0;
+        for (account, exchange) in &self.accounts {
+            let Some(m) = marks(account) else { continue };
+            if m.age > self.interval {
+                tracing::debug!(%account, "balances older than the poll interval; no equity snapshot");
+                continue;
+            }
+            let (rows, missing) = snapshots(account, exchange, &m, at);
+            self.warn_once(missing);
+            for r in rows {
+                written += usize::from(self.write_if_due(&r).await);
+            }
+        }
+        written
+    }
+
+    fn warn_once(&self, missing: Vec<Unpriced>) {
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        for m in missing {
+            if !warned.contains(&m) {
+                tracing::warn!(scope = m.kind.as_str(), name = %m.scope, asset = %m.asset,
+                    "held asset has no price; no equity snapshot of this scope until it has one");
+                warned.insert(m);
+            }
+        }
+    }
+
+    /// Appends `r` unless its scope has a snapshot less than one interval older.
+    async fn write_if_due(&self, r: &EquityRow) -> bool {
+        let key = (r.kind, r.scope.clone());
+        let known = self.lock_last().get(&key).copied();
+        let last = match known {
+            Some(t) => Some(t),
+            None => match self.store.equity_latest_ms(r.kind, &r.scope).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "equity history unreadable; snapshot skipped");
+                    return false;
+                }
+            },
+        };
+        let spacing = i64::try_from(self.interval.as_millis()).unwrap_or(i64::MAX);
+        if last.is_some_and(|t| r.time_ms < t.saturating_add(spacing)) {
+            if let Some(t) = last {
+                self.lock_last().insert(key, t);
+            }
+            return false;
+        }
+        match self.store.equity_append(r).await {
+            Ok(new) => {
+                self.lock_last().insert(key, r.time_ms);
+                new
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "equity snapshot not stored; retried at the next poll");
+                false
+            }
+        }
+    }
+
+    fn lock_last(&self) -> std::sync::MutexGuard<'_, HashMap<(EquityScope, String), i64>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tradeguard_risk::market::Balance as RiskBalance;
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn a(s: &str) -> Asset {
+        Asset::new(s).unwrap()
+    }
+
+    fn balance(asset: &str, free: &str) -> Balance {
+        Balance {
+            asset: tradeguard_exchange::model::Asset::parse(asset).unwrap(),
+            free: d(free),
+            locked: Decimal::ZERO,
+        }
+    }
+
+    /// Account `k` with 1000 USD and 0.1 BTC (and `extra`), profile `core` targeting BTC;
+    /// BTC is priced at 50,000 when `priced`.
+    fn marks(priced: bool, extra: Option<Balance>) -> Marks {
+        let mut market = Market::new(a("USD"), d("0.001")).unwrap();
+        if priced {
+            market.set_price(a("BTC"), d("50000")).unwrap();
+        }
+        let mut p = Portfolio::default();
+        p.set_cash(RiskBalance {
+            free: d("1000"),
+            locked: Decimal::ZERO,
+        })
+        .unwrap();
+        p.set_holding(
+            a("BTC"),
+            RiskBalance {
+                free: d("0.1"),
+                locked: Decimal::ZERO,
+            },
+        )
+        .unwrap();
+        let mut balances = vec![balance("USD", "1000"), balance("BTC", "0.1")];
+        balances.extend(extra);
+        Marks {
+            balances,
+            age: Duration::ZERO,
+            gates: vec![GateMarks {
+                market,
+                profiles: vec![(ProfileId::new("core").unwrap(), p)],
+            }],
+        }
+    }
+
+    #[test]
+    fn profile_and_account_valued_at_the_gates_prices() {
+        let (rows, missing) = snapshots("k", "kraken", &marks(true, None), UnixMillis(7));
+        assert!(missing.is_empty(), "{missing:?}");
+        let got: Vec<(EquityScope, &str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.kind,
+                    r.scope.as_str(),
+                    r.value.as_str(),
+                    r.assets.as_str(),
+                )
+            })
+            .collect();
+        let assets = r#"{"BTC":"5000","USD":"1000"}"#;
+        assert_eq!(
+            got,
+            [
+                (EquityScope::Profile, "core", "6000", assets),
+                (EquityScope::Account, "k", "6000", assets)
+            ]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.time_ms == 7 && r.quote == "USD" && r.flow == "0")
+        );
+    }
+
+    #[test]
+    fn a_scope_holding_an_unpriced_asset_is_skipped() {
+        let cases = [
+            // TC0: BTC has no price: neither the profile nor the account is written.
+            (
+                marks(false, None),
+                vec![],
+                vec![("core", "BTC"), ("k", "BTC")],
+            ),
+            // TC1: the account also holds DOGE, which no profile prices: only the profile.
+            (
+                marks(true, Some(balance("DOGE", "5"))),
+                vec!["core"],
+                vec![("k", "DOGE")],
+            ),
+            // TC2: a zero balance of an unpriced asset does not matter.
+            (
+                marks(true, Some(balance("DOGE", "0"))),
+                vec!["core", "k"],
+                vec![],
+            ),
+        ];
+        for (i, (m, want_rows, want_missing)) in cases.iter().enumerate() {
+            let (rows, missing) = snapshots("k", "kraken", m, UnixMillis(1));
+            let got: Vec<&str> = rows.iter().map(|r| r.scope.as_str()).collect();
+            assert_eq!(&got, want_rows, "TC{i} failed");
+            let got: Vec<(&str, &str)> = missing
+                .iter()
+                .map(|m| (m.scope.as_str(), m.asset.as_str()))
+                .collect();
+            assert_eq!(&got, want_missing, "TC{i} failed");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_snapshot_per_scope_per_interval_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("e.db")).await.unwrap();
+        store.migrate().await.unwrap();
+        let every = Duration::from_secs(5);
+        let accounts = vec![("k".to_owned(), "kraken")];
+        let rec = EquityRecorder::new(store.clone(), every, accounts.clone());
+        let fed = |_: &str| Some(marks(true, None));
+        assert_eq!(
+            rec.record(fed, UnixMillis(10_000)).await,
+            2,
+            "profile and account"
+        );
+        assert_eq!(
+            rec.record(fed, UnixMillis(14_999)).await,
+            0,
+            "within the interval"
+        );
+        assert_eq!(
+            rec.record(fed, UnixMillis(15_000)).await,
+            2,
+            "one interval later"
+        );
+        // A restarted gateway reads the last times from the store.
+        let again = EquityRecorder::new(store.clone(), every, accounts);
+        assert_eq!(again.record(fed, UnixMillis(16_000)).await, 0);
+        assert_eq!(
+            again.record(|_: &str| None, UnixMillis(30_000)).await,
+            0,
+            "no balances yet"
+        );
+        let stale = |_: &str| {
+            Some(Marks {
+                age: Duration::from_secs(6),
+                ..marks(true, None)
+            })
+        };
+        assert_eq!(
+            again.record(stale, UnixMillis(30_000)).await,
+            0,
+            "balances too old"
+        );
+        assert_eq!(
+            again
+                .record(|_: &str| Some(marks(false, None)), UnixMillis(30_000))
+                .await,
+            0
+        );
+        let times: Vec<i64> = store
+            .equity_range(0, i64::MAX)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.time_ms)
+            .collect();
+        assert_eq!(times, [10_000, 10_000, 15_000, 15_000]);
+    }
+}
