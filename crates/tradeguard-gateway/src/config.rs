@@ -100,6 +100,15 @@ pub struct GatewayConfig {
     pub quorum: BTreeMap<QuorumAction, QuorumRule>,
     /// Where to POST a JSON alert when trading is halted.
     pub alert_webhook: Option<String>,
+    /// `auth.failure` events the audit log takes per second, across all clients (default 20;
+    /// beyond it failures are counted into `auth.failure_suppressed`).
+    pub auth_failure_audit_per_second: u32,
+    /// How often at most one `auth.failure_suppressed` is appended (default 10 s).
+    #[serde(with = "secs")]
+    pub auth_failure_summary_every: Duration,
+    /// One `auth.success` per principal per this window (default 60 s).
+    #[serde(with = "secs")]
+    pub auth_success_audit_every: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -118,6 +127,9 @@ impl Default for GatewayConfig {
             confirmation_ttl: Duration::from_secs(60),
             quorum: BTreeMap::new(),
             alert_webhook: None,
+            auth_failure_audit_per_second: 20,
+            auth_failure_summary_every: Duration::from_secs(10),
+            auth_success_audit_every: Duration::from_secs(60),
         }
     }
 }
@@ -142,6 +154,22 @@ impl GatewayConfig {
                 "rate_per_second/rate_burst",
                 "must be between 1 and 1,000,000",
             );
+        }
+        if self.auth_failure_audit_per_second == 0 || self.auth_failure_audit_per_second > 10_000 {
+            return bad(
+                "auth_failure_audit_per_second",
+                "must be between 1 and 10,000",
+            );
+        }
+        let (summary, success) = (
+            self.auth_failure_summary_every,
+            self.auth_success_audit_every,
+        );
+        if summary < Duration::from_secs(1) || summary > Duration::from_secs(3600) {
+            return bad("auth_failure_summary_every", "must be between 1 s and 1 h");
+        }
+        if success < Duration::from_secs(1) || success > Duration::from_secs(3600) {
+            return bad("auth_success_audit_every", "must be between 1 s and 1 h");
         }
         if self.lockout.max_failures == 0 || self.lockout.window.is_zero() {
             return bad("lockout", "max_failures and window must be positive");
@@ -186,7 +214,7 @@ mod tests {
     fn defaults_are_valid_and_bounds_are_enforced() {
         assert!(GatewayConfig::default().validate().is_ok());
         type Edit = fn(&mut GatewayConfig);
-        let cases: [(Edit, bool); 6] = [
+        let cases: [(Edit, bool); 10] = [
             (|c| c.session_ttl = Duration::from_secs(299), false),
             (|c| c.session_ttl = MAX_SESSION_TTL, true),
             (
@@ -208,6 +236,19 @@ mod tests {
             ),
             (|c| c.max_body_bytes = 10, false),
             (|c| c.rate_per_second = 1_000_001, false),
+            (|c| c.auth_failure_audit_per_second = 0, false),
+            (
+                |c| c.auth_failure_summary_every = Duration::from_millis(500),
+                false,
+            ),
+            (
+                |c| c.auth_success_audit_every = Duration::from_secs(3601),
+                false,
+            ),
+            (
+                |c| c.auth_success_audit_every = Duration::from_secs(1),
+                true,
+            ),
         ];
         for (i, (edit, ok)) in cases.iter().enumerate() {
             let mut c = GatewayConfig::default();

@@ -52,6 +52,8 @@ pub struct Inner {
     pub trading: TradingState,
     /// Active lockouts.
     pub lockouts: Lockouts,
+    /// What authentication leaves in the audit log (bounded failures, windowed successes).
+    pub auth_trail: crate::auth::AuthTrail,
     /// The audit log.
     pub audit: Arc<dyn AuditSink>,
     /// Pre-trade checks.
@@ -261,6 +263,7 @@ impl GatewayBuilder {
             bus: self.bus,
             trading,
             lockouts,
+            auth_trail: crate::auth::AuthTrail::default(),
             audit: self.audit,
             risk: self.risk,
             router: self.router,

@@ -113,13 +113,18 @@ async fn env(wired: bool) -> Env {
     let did = encode_ed25519_did(&caller.verifying_key());
     let record = PrincipalRecord::ed25519(&did, ScopeSet::of(&[Scope::Read]), "auditor").unwrap();
     state.directory.put(&record, clock.now_ms()).await.unwrap();
-    Env {
+    let env = Env {
         app: tradeguard_gateway::api::router(state),
         log,
         caller,
         did,
         clock,
-    }
+    };
+    // The caller's first request opens its `auth.success` window: entry 0 of the log, so the
+    // tests' own entries follow it and the clock, which stands still, keeps it the only one.
+    assert_eq!(env.get("/v1/state").await.0, StatusCode::OK);
+    assert_eq!(env.log.size().await, 1);
+    env
 }
 
 impl Env {
@@ -218,7 +223,7 @@ fn trusted() -> Vec<LogKey> {
 #[tokio::test]
 async fn served_proofs_and_entries_verify_against_the_served_checkpoint() {
     let env = env(true).await;
-    env.append(20).await;
+    env.append(19).await;
     env.log.checkpoint().await.unwrap();
     let first = verify_checkpoint(env.checkpoint().await, &trusted()).unwrap();
     let (size1, root1) = (first.checkpoint().size(), *first.checkpoint().root());
@@ -278,7 +283,7 @@ async fn bad_queries_are_problem_documents() {
     let env = env(true).await;
     let (status, v) = env.get("/v1/audit/checkpoint").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no checkpoint yet: {v}");
-    env.append(5).await;
+    env.append(4).await;
     let cases = [
         ("/v1/audit/entries", StatusCode::BAD_REQUEST),
         ("/v1/audit/entries?start=0", StatusCode::BAD_REQUEST),
@@ -366,7 +371,7 @@ async fn a_gateway_without_evidence_says_so() {
 #[tokio::test]
 async fn the_served_report_verifies_and_is_bound_to_the_served_checkpoint() {
     let env = env(true).await;
-    env.append(4).await;
+    env.append(3).await;
     env.log.checkpoint().await.unwrap();
     let cp = verify_checkpoint(env.checkpoint().await, &trusted()).unwrap();
     let (status, ct, bytes) = env.get_raw("/v1/analytics").await;

@@ -100,6 +100,12 @@ pub async fn halt(
                 tracing::error!(error = %e, "sessions not ended by the halt");
                 0
             });
+        let event = GatewayEvent::new("session.ended")
+            .field("reason", "halt")
+            .field("count", ended);
+        if let Err(e) = state.audit.append(event).await {
+            tracing::error!(error = %e, "ended sessions not audited; halting anyway");
+        }
         (ended, state.canceller.cancel_all().await)
     } else {
         (0, Vec::new())

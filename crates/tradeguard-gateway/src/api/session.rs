@@ -102,7 +102,15 @@ pub fn spawn_cleanup(state: AppState, every: Duration) -> tokio::task::JoinHandl
                 .gw_sessions_delete_expired(state.clock.now_ms())
                 .await
             {
-                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(n) if n > 0 => {
+                    tracing::info!(removed = n, "expired sessions removed");
+                    let event = GatewayEvent::new("session.ended")
+                        .field("reason", "expired")
+                        .field("count", n);
+                    if let Err(e) = state.audit.append(event).await {
+                        tracing::warn!(error = %e, "ended sessions not audited");
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
             }

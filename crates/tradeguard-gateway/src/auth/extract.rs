@@ -47,6 +47,7 @@ async fn authorize(
     peer: Option<std::net::IpAddr>,
 ) -> Result<(Principal, String)> {
     let (principal, evidence) = crate::auth::authenticate(state, parts, bytes, peer).await?;
+    state.auth_trail.success(state, &principal).await?;
     let Some(need) = parts.extensions.get::<Need>().copied() else {
         return Err(GatewayError::Denied {
             reason: "this endpoint declares no scope, so no one may call it".into(),

@@ -8,6 +8,7 @@
 
 mod extract;
 mod lockout;
+mod trail;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use tradeguard_store::cache::{Quota, RateDecision};
 
 pub use extract::{Authenticated, Need};
 pub use lockout::Lockouts;
+pub use trail::AuthTrail;
 
 use crate::error::{GatewayError, Result};
 use crate::principal::{AuthMethod, KeyKind, Principal};
@@ -88,18 +90,32 @@ pub const REQUIRED_WITH_BODY: [&str; 5] = [
 /// Prefix of bearer session tokens.
 pub const SESSION_PREFIX: &str = "tgs_";
 
-/// A failed attempt: the error, and the known principal it was made with, if any.
+/// A failed attempt: the error, and the keyid it was made with, if any.
 struct Failure {
     error: GatewayError,
-    known_key: Option<String>,
+    /// The keyid the request named, if it got that far (audited as a sensitive field).
+    key: Option<NamedKey>,
+}
+
+/// A keyid a request named, and whether a principal has it (then failures count against
+/// that key's lockout).
+struct NamedKey {
+    id: Box<str>,
+    known: bool,
 }
 
 impl From<GatewayError> for Failure {
     fn from(error: GatewayError) -> Self {
-        Self {
-            error,
-            known_key: None,
-        }
+        Self { error, key: None }
+    }
+}
+
+/// The check name an authentication refusal is audited under; `None` for other errors.
+fn refused_check(e: &GatewayError) -> Option<&'static str> {
+    match e {
+        GatewayError::Unauthenticated { check, .. } => Some(check.name()),
+        GatewayError::LockedOut { .. } => Some("lockout"),
+        _ => None,
     }
 }
 
@@ -115,10 +131,10 @@ pub async fn authenticate(
     peer: Option<IpAddr>,
 ) -> Result<(Principal, String)> {
     let now = state.clock.now_ms();
-    if let Some(ip) = peer {
-        state.lockouts.check_addr(ip, now)?;
-    }
-    let attempt = if parts.headers.contains_key(header::AUTHORIZATION) {
+    let locked = peer.map_or(Ok(()), |ip| state.lockouts.check_addr(ip, now));
+    let attempt = if let Err(e) = locked {
+        Err(Failure::from(e))
+    } else if parts.headers.contains_key(header::AUTHORIZATION) {
         session(state, parts, now).await.map(|p| (p, String::new()))
     } else {
         signature(state, parts, body, now).await
@@ -133,9 +149,18 @@ pub async fn authenticate(
                 if let Some(ip) = peer {
                     state.lockouts.failure(state, &format!("addr:{ip}")).await;
                 }
-                if let Some(k) = &f.known_key {
+                if let Some(k) = f.key.as_ref().filter(|k| k.known).map(|k| &k.id) {
                     state.lockouts.failure(state, &format!("key:{k}")).await;
                 }
+            }
+            if let Some(check) = refused_check(&f.error) {
+                let refusal = trail::Refusal {
+                    check,
+                    parts,
+                    keyid: f.key.as_ref().map(|k| &*k.id),
+                    peer,
+                };
+                state.auth_trail.failure(state, refusal).await;
             }
             Err(f.error)
         }
@@ -197,14 +222,20 @@ async fn signature(
         .require_components(required)
         .map_err(|e| fail(AuthCheck::CoveredComponents, e.to_string()))?;
     let Some(record) = state.directory.get(keyid) else {
-        return Err(fail(
-            AuthCheck::KeyId,
-            "keyid names no principal of this gateway",
-        ));
+        return Err(Failure {
+            key: Some(NamedKey {
+                id: keyid.into(),
+                known: false,
+            }),
+            ..fail(AuthCheck::KeyId, "keyid names no principal of this gateway")
+        });
     };
     let known = |check: AuthCheck, detail: String| Failure {
         error: GatewayError::auth(check, detail),
-        known_key: Some(record.keyid.clone()),
+        key: Some(NamedKey {
+            id: record.keyid.as_str().into(),
+            known: true,
+        }),
     };
     if record.revoked {
         return Err(known(
@@ -212,7 +243,16 @@ async fn signature(
             "this principal was revoked".into(),
         ));
     }
-    state.lockouts.check_key(keyid, now_ms)?;
+    state
+        .lockouts
+        .check_key(keyid, now_ms)
+        .map_err(|error| Failure {
+            error,
+            key: Some(NamedKey {
+                id: keyid.into(),
+                known: false,
+            }),
+        })?;
     if alg.as_str() != record.kind.alg() {
         let detail = format!("this principal signs with `{}`", record.kind.alg());
         return Err(known(AuthCheck::Algorithm, detail));
