@@ -66,6 +66,23 @@ pub trait ReportSource: Send + Sync {
     /// A report file as `tradeguard_analytics::sign_report` writes it (canonical JSON and a
     /// detached Ed25519 signature by the gateway key), bound to the current checkpoint.
     async fn signed_report(&self) -> Result<Vec<u8>, EvidenceError>;
+
+    /// The report over `window` (`GET /v1/analytics?from=&to=`). A source whose report has no
+    /// time window (a fixed report file) answers [`Self::signed_report`].
+    async fn signed_report_in(&self, window: ReportWindow) -> Result<Vec<u8>, EvidenceError> {
+        let _ = window;
+        self.signed_report().await
+    }
+}
+
+/// The time a report covers, Unix milliseconds; a bound left out is the source's default
+/// (`tradeguard serve`: up to now, the 30 days before `to`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportWindow {
+    /// Start, inclusive.
+    pub from_ms: Option<i64>,
+    /// End, exclusive.
+    pub to_ms: Option<i64>,
 }
 
 /// [`AuditEvidence`] over the store-backed log (the same one the gateway appends to).

@@ -78,6 +78,19 @@ pub fn query_integers<const N: usize>(
     query: Option<&str>,
     names: [(&str, u64); N],
 ) -> Result<[u64; N]> {
+    let out = query_optional_integers(query, names)?;
+    let mut values = [0; N];
+    for (i, v) in out.into_iter().enumerate() {
+        values[i] = v.ok_or_else(|| GatewayError::invalid(names[i].0, "is required"))?;
+    }
+    Ok(values)
+}
+
+/// As [`query_integers`], but each parameter may be left out (`None`).
+pub fn query_optional_integers<const N: usize>(
+    query: Option<&str>,
+    names: [(&str, u64); N],
+) -> Result<[Option<u64>; N]> {
     let mut out = [None; N];
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -101,11 +114,7 @@ pub fn query_integers<const N: usize>(
             )
         })?);
     }
-    let mut values = [0; N];
-    for (i, v) in out.into_iter().enumerate() {
-        values[i] = v.ok_or_else(|| GatewayError::invalid(names[i].0, "is required"))?;
-    }
-    Ok(values)
+    Ok(out)
 }
 
 /// Digits only, no sign, no leading zero, at least `min`, at most `i64::MAX` (what the store
@@ -209,5 +218,32 @@ mod tests {
             );
         }
         assert_eq!(parse_u64("9223372036854775807", 0), Some(i64::MAX as u64));
+    }
+
+    #[test]
+    fn optional_query_integers_may_be_left_out() {
+        let names = [("from", 0), ("to", 1)];
+        let ok = [
+            (None, [None, None]),
+            (Some(""), [None, None]),
+            (Some("to=5"), [None, Some(5)]),
+            (Some("from=0&to=5"), [Some(0), Some(5)]),
+        ];
+        for (i, (q, want)) in ok.into_iter().enumerate() {
+            assert_eq!(
+                query_optional_integers(q, names).unwrap(),
+                want,
+                "TC{i} failed"
+            );
+        }
+        for (i, q) in ["to=0", "from=1&from=1", "from=-1", "since=1"]
+            .iter()
+            .enumerate()
+        {
+            assert!(
+                query_optional_integers(Some(q), names).is_err(),
+                "TC{i} failed: {q}"
+            );
+        }
     }
 }

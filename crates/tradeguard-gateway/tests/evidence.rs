@@ -335,6 +335,14 @@ async fn bad_queries_are_problem_documents() {
             "/v1/audit/proof/consistency?old=1&new=6",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        ("/v1/analytics?from=x", StatusCode::BAD_REQUEST),
+        ("/v1/analytics?to=0", StatusCode::BAD_REQUEST),
+        ("/v1/analytics?from=1&since=2", StatusCode::BAD_REQUEST),
+        ("/v1/analytics?to=1&to=2", StatusCode::BAD_REQUEST),
+        (
+            "/v1/analytics?from=5&to=5",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ];
     for (i, (path, want)) in cases.into_iter().enumerate() {
         // `send` checks that every error is an application/problem+json document.

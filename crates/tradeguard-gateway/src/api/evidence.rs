@@ -6,7 +6,8 @@
 //!   checkpoint answer appended to entries `0..size` makes a file `audit verify --log` checks);
 //! - `GET /v1/audit/proof/inclusion?index=I&size=N` and
 //!   `GET /v1/audit/proof/consistency?old=M&new=N`: the JSON `tradeguard audit proof` prints;
-//! - `GET /v1/analytics`: the signed performance report file.
+//! - `GET /v1/analytics[?from=F][&to=T]`: the signed performance report file over the equity
+//!   history from `F` to `T` (Unix milliseconds; the report source's default when left out).
 //!
 //! A malformed query (a parameter missing, repeated, unknown or not a decimal integer in
 //! range) is refused with 400; a well-formed one the log cannot answer (an index at or past
@@ -21,8 +22,8 @@ use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
 use crate::error::GatewayError;
-use crate::evidence::{AuditEvidence, EvidenceError, MAX_ENTRIES_PAGE, ReportSource};
-use crate::input::query_integers;
+use crate::evidence::{AuditEvidence, EvidenceError, MAX_ENTRIES_PAGE, ReportSource, ReportWindow};
+use crate::input::{query_integers, query_optional_integers};
 use crate::principal::Principal;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -174,12 +175,28 @@ async fn check_size(log: &dyn AuditEvidence, size: u64) -> Answer<()> {
     Ok(())
 }
 
-/// `GET /v1/analytics`.
+/// `GET /v1/analytics[?from=F][&to=T]` (Unix milliseconds, `from` below `to`).
 pub async fn analytics(
     State(state): State<AppState>,
+    uri: Uri,
     _auth: Authenticated<Principal, ()>,
 ) -> Answer {
-    let report = reports(&state)?.signed_report().await?;
+    let [from, to] =
+        query_optional_integers(uri.query(), [("from", 0), ("to", 1)]).map_err(|e| e.problem())?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        return Err(out_of_range(format!(
+            "from ({from}) must be below to ({to})"
+        )));
+    }
+    // The parser keeps both at most i64::MAX.
+    let ms = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
+    let window = ReportWindow {
+        from_ms: ms(from),
+        to_ms: ms(to),
+    };
+    let report = reports(&state)?.signed_report_in(window).await?;
     Ok(with_type(report, "application/json"))
 }
 
@@ -199,6 +216,11 @@ pub(super) fn openapi(path: &str) -> Option<(Vec<Value>, Value)> {
     let int = |name: &str, min: u64, description: &str| {
         json!({"name": name, "in": "query", "required": true, "description": description,
             "schema": {"type": "integer", "minimum": min, "maximum": i64::MAX}})
+    };
+    let optional = |name: &str, min: u64, description: &str| {
+        let mut p = int(name, min, description);
+        p["required"] = json!(false);
+        p
     };
     let json_ok = |description: &str, schema: Value| json!({"description": description, "content": {"application/json": {"schema": schema}}});
     let b64 = json!({"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"});
@@ -265,7 +287,18 @@ pub(super) fn openapi(path: &str) -> Option<(Vec<Value>, Value)> {
             ),
         ),
         "/v1/analytics" => (
-            Vec::new(),
+            vec![
+                optional(
+                    "from",
+                    0,
+                    "start of the equity history reported, Unix milliseconds, inclusive (default: 30 days before `to`)",
+                ),
+                optional(
+                    "to",
+                    1,
+                    "end of the equity history reported, Unix milliseconds, exclusive (default: now); above `from` (else 422)",
+                ),
+            ],
             json_ok(
                 "the signed report (tradeguard-report/v1): `report` in RFC 8785 canonical form, bound to an audit checkpoint, and a detached Ed25519 signature over `tradeguard-report-v1\\n` || JCS(report) by the gateway key; `tradeguard report verify FILE` checks it",
                 strict(
