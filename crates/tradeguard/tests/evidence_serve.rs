@@ -139,6 +139,14 @@ fn performance_is_reported(data: &Value) {
         );
         assert_eq!(conc.last().unwrap()["top_asset"], "USD", "{scope}");
     }
+    let defs = conv["definitions"].as_str().unwrap();
+    assert!(
+        defs.ends_with("one poll interval (every equity snapshot)"),
+        "{conv}"
+    );
+    let corr = &data["profile_correlation"];
+    assert_eq!(corr["labels"], serde_json::json!(["core"]), "{corr}");
+    assert_eq!(corr["values"].as_array().unwrap().len(), 1, "{corr}");
     let activity = &data["by_profile"]["core"]["activity"];
     assert_eq!(activity["orders"]["filled"], 1, "{activity}");
     assert_eq!(activity["order_success_rate"], 1.0, "{activity}");

@@ -1,6 +1,6 @@
 //! The configuration file of `tradeguard serve` (`tradeguard.example.toml` documents every
 //! key). One TOML file: the gateway's own sections (`[server]`, `[store]`, `[audit]`,
-//! `[polling]`, `[gateway]`, `[accounts.<name>]`, `[intents]`) beside the sections our users already write
+//! `[polling]`, `[gateway]`, `[accounts.<name>]`, `[intents]`, `[analytics]`) beside the sections our users already write
 //! (`[security]`, `[portfolio]`, `[categories]`, `[rebalancing]`, `[profiles.<name>]`), which
 //! go to `tradeguard_risk::config::check` unchanged. `[security]` is the one place for the
 //! key-rotation interval, the session lifetime and the lockout threshold; `[gateway]` refuses
@@ -21,8 +21,8 @@ use tradeguard_gateway::config::GatewayConfig;
 use tradeguard_risk::config::RiskConfig;
 
 /// Sections that belong to the gateway; every other top-level section is the risk engine's.
-const GATEWAY_SECTIONS: [&str; 7] = [
-    "server", "store", "audit", "polling", "gateway", "accounts", "intents",
+const GATEWAY_SECTIONS: [&str; 8] = [
+    "server", "store", "audit", "polling", "gateway", "accounts", "intents", "analytics",
 ];
 
 /// `[gateway]` keys whose home is `[security]`.
@@ -163,6 +163,8 @@ pub struct ServeConfig {
     pub accounts: BTreeMap<String, AccountSection>,
     /// `[intents]`: the sealed-intent intake.
     pub intents: super::intents::IntentsConfig,
+    /// `[analytics]`: the conventions of the signed report.
+    pub analytics: super::equity_report::AnalyticsConfig,
     /// The risk sections, checked by the risk engine.
     pub risk: RiskConfig,
 }
@@ -184,6 +186,7 @@ impl ServeConfig {
         refuse_security_owned(&gateway_table)?;
         let accounts = accounts(take("accounts"))?;
         let intents = super::intents::IntentsConfig::parse(take("intents"))?;
+        let analytics = section("analytics", take("analytics"))?;
         debug_assert!(GATEWAY_SECTIONS.iter().all(|s| !table.contains_key(*s)));
         let risk_text = toml::to_string(&table).map_err(|e| section_error("risk", e))?;
         let risk = tradeguard_risk::config::check(&risk_text)
@@ -207,6 +210,7 @@ impl ServeConfig {
             gateway,
             accounts,
             intents,
+            analytics,
             risk,
         };
         config.validate()?;
@@ -248,6 +252,9 @@ impl ServeConfig {
         }
         if self.audit.checkpoint_secs == 0 {
             return Err(invalid("audit.checkpoint_secs", "at least 1 second".into()));
+        }
+        if let Err(e) = self.analytics.conventions(self.polling.interval_secs) {
+            return Err(invalid("analytics", e.to_string()));
         }
         for profile in &self.risk.profiles {
             let account = profile.account.credential.as_str();

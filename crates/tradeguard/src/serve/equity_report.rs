@@ -1,7 +1,8 @@
 //! The signed report's performance figures from the equity history ([`super::equity`]): each
 //! scope's value, return (profit and loss, Modified Dietz, time-weighted with flows removed),
 //! annualized volatility, maximum drawdown with its dates, Sharpe, Sortino, Calmar and
-//! concentration over time, computed by `tradeguard_analytics::analyze_equity`.
+//! concentration over time, computed by `tradeguard_analytics::analyze_equity`, and the
+//! correlation of the profiles' period returns.
 //!
 //! - A profile: its own snapshots.
 //! - An exchange: the sum of its accounts' snapshots, at the poll times when every one of its
@@ -11,28 +12,88 @@
 //! - Only snapshots in the report's base currency count; a scope valued in another quote asset
 //!   is left out of the report rather than mixed.
 //!
-//! Conventions: one return period per poll interval, so `periods_per_year` is a year of
-//! 365.25 days over the poll interval (105,192 at 300 s), the risk-free rate is 0 and standard
-//! deviations use ddof = 1; the report states them. With fewer than two snapshots a scope's
-//! returns are `null` (its `observations` says how many there were), with fewer than three its
-//! volatility and ratios are.
+//! Conventions (`[analytics]`, [`AnalyticsConfig`]): a return period is one poll interval
+//! (`period = "poll"`, `periods_per_year` a year of 365.25 days over the interval: 105,192 at
+//! 300 s) or one UTC day (`period = "day"`: the last snapshot of each day, flows of the day
+//! summed into it, 365 periods per year); `periods_per_year` and the annual `risk_free_rate`
+//! (converted geometrically per period) can be set; standard deviations use ddof = 1. The
+//! report states them. With fewer than two snapshots a scope's returns are `null` (its
+//! `observations` says how many there were), with fewer than three its volatility and ratios
+//! are. Concentration over time is thinned to at most [`MAX_CONCENTRATION_POINTS`] per scope;
+//! rebalances per year are counted over the span of the profile's history.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Deserialize;
 use tradeguard_analytics::ledger::{Asset, ExchangeId, ProfileId};
 use tradeguard_analytics::{
-    ActivityStats, AnalyticsError, Conventions, EquityPoint, EquitySeries, LedgerReport,
-    RebalanceStats, SECONDS_PER_YEAR, Scope, ScopeReport, Timestamp, analyze_equity,
-    concentration_at,
+    ActivityStats, AnalyticsError, CRYPTO_PERIODS_PER_YEAR, ConcentrationPoint, Conventions,
+    ConventionsStatement, EquityPoint, EquitySeries, LedgerReport, RebalanceStats,
+    SECONDS_PER_YEAR, Scope, ScopeReport, Timestamp, analyze_equity, concentration_at,
+    correlation_matrix,
 };
 use tradeguard_store::equity::{EquityRow, EquityScope};
 
-/// The conventions of a report whose periods are `interval_secs` apart.
-pub fn conventions(interval_secs: u64) -> Conventions {
-    let per_year = (SECONDS_PER_YEAR / interval_secs.max(1) as f64).round();
-    Conventions::new(per_year.clamp(1.0, f64::from(u32::MAX)) as u32, 0.0).unwrap_or_default()
+/// At most this many concentration points per scope (evenly spread in time, first and last
+/// kept), so the report stays small however long the history.
+pub const MAX_CONCENTRATION_POINTS: usize = 500;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What one return period is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One poll interval: every snapshot.
+    #[default]
+    Poll,
+    /// One UTC day: the last snapshot of each day.
+    Day,
+}
+
+/// `[analytics]`: the conventions of the signed report.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsConfig {
+    /// `"poll"` (default) or `"day"`.
+    pub period: Period,
+    /// Return periods per year; default 365 for `day`, 365.25 days over the poll interval for
+    /// `poll`.
+    pub periods_per_year: Option<u32>,
+    /// The annual risk-free rate (0.04 for 4 %, default 0), converted geometrically per period.
+    pub risk_free_rate: f64,
+}
+
+impl AnalyticsConfig {
+    /// The report's conventions when accounts are polled every `interval_secs`; an error names
+    /// the value analytics refuses.
+    pub fn conventions(&self, interval_secs: u64) -> Result<Conventions, AnalyticsError> {
+        let per_year = match (self.periods_per_year, self.period) {
+            (Some(n), _) => n,
+            (None, Period::Day) => CRYPTO_PERIODS_PER_YEAR,
+            (None, Period::Poll) => {
+                let n = (SECONDS_PER_YEAR / interval_secs.max(1) as f64).round();
+                n.clamp(1.0, f64::from(u32::MAX)) as u32
+            }
+        };
+        Conventions::new(per_year, self.risk_free_rate)
+    }
+
+    /// The conventions as the report states them, with what a period is.
+    pub fn statement(&self, conventions: &Conventions) -> ConventionsStatement {
+        let mut s = conventions.statement();
+        s.definitions.push_str(match self.period {
+            Period::Poll => "; a period is one poll interval (every equity snapshot)",
+            Period::Day => {
+                "; a period is one UTC day (the last equity snapshot of each day, the flows of \
+                 the day summed into it)"
+            }
+        });
+        s
+    }
 }
 
 /// One valuation as the report reads it.
@@ -114,6 +175,27 @@ impl Histories {
         out
     }
 
+    /// The same histories with one point per period: unchanged for [`Period::Poll`], the last
+    /// snapshot of each UTC day for [`Period::Day`].
+    pub fn resampled(self, period: Period) -> Self {
+        match period {
+            Period::Poll => self,
+            Period::Day => Self {
+                profiles: self
+                    .profiles
+                    .into_iter()
+                    .map(|(k, v)| (k, daily(v)))
+                    .collect(),
+                exchanges: self
+                    .exchanges
+                    .into_iter()
+                    .map(|(k, v)| (k, daily(v)))
+                    .collect(),
+                overall: daily(self.overall),
+            },
+        }
+    }
+
     /// Puts each scope's performance into `report`, adding the profiles and exchanges that
     /// have a history but no trading activity.
     pub fn apply(
@@ -131,8 +213,87 @@ impl Histories {
             let entry = entry(&mut report.by_exchange, id.to_string(), scope)?;
             fill(entry, points, conventions)?;
         }
-        fill(&mut report.overall, &self.overall, conventions)
+        fill(&mut report.overall, &self.overall, conventions)?;
+        report.profile_correlation = self.profile_correlation();
+        Ok(())
     }
+
+    /// Pearson correlation of the profiles' period returns, pairwise over the periods (between
+    /// consecutive times of any profile's history) where both have a return.
+    fn profile_correlation(&self) -> tradeguard_analytics::CorrelationMatrix {
+        let grid: BTreeSet<i64> = self
+            .profiles
+            .values()
+            .flat_map(|v| v.iter().map(|p| p.time_ms))
+            .collect();
+        let grid: Vec<i64> = grid.into_iter().collect();
+        let series: Vec<Vec<Option<f64>>> = self
+            .profiles
+            .values()
+            .map(|points| {
+                let at: BTreeMap<i64, &Point> = points.iter().map(|p| (p.time_ms, p)).collect();
+                grid.windows(2)
+                    .map(|w| period_return(at.get(&w[0])?, at.get(&w[1])?))
+                    .collect()
+            })
+            .collect();
+        let labels = self.profiles.keys().map(|p| p.to_string()).collect();
+        correlation_matrix(labels, &series)
+    }
+}
+
+/// `(V1 - F1) / V0 - 1`; `None` when `V0` is 0.
+fn period_return(start: &Point, end: &Point) -> Option<f64> {
+    if start.value.is_zero() {
+        return None;
+    }
+    let grown = end.value.checked_sub(end.flow)?.checked_div(start.value)?;
+    (grown - Decimal::ONE).to_f64()
+}
+
+/// The last point of each UTC day, with the flows of the day summed into it.
+fn daily(points: Vec<Point>) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    for p in points {
+        match out.last_mut() {
+            Some(last) if last.time_ms.div_euclid(DAY_MS) == p.time_ms.div_euclid(DAY_MS) => {
+                let flow = last.flow.checked_add(p.flow).unwrap_or(p.flow);
+                *last = Point { flow, ..p };
+            }
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// At most `max` of `points` (oldest first), evenly spread in time: of the points falling in
+/// one of `max` equal time slots the first stays, and the last point always does.
+fn thin(points: Vec<ConcentrationPoint>, max: usize) -> Vec<ConcentrationPoint> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return points;
+    };
+    if points.len() <= max || max < 2 {
+        return points;
+    }
+    let t0 = i128::from(first.time.unix_seconds());
+    let span = (i128::from(last.time.unix_seconds()) - t0).max(1);
+    let slots = (max - 1) as i128;
+    let n = points.len();
+    let mut out: Vec<ConcentrationPoint> = Vec::with_capacity(max);
+    let mut taken = None;
+    for (i, p) in points.into_iter().enumerate() {
+        let slot = ((i128::from(p.time.unix_seconds()) - t0) * slots / span).min(slots);
+        if i + 1 == n {
+            if taken == Some(slot) && out.len() > 1 {
+                out.pop();
+            }
+            out.push(p);
+        } else if taken != Some(slot) {
+            out.push(p);
+            taken = Some(slot);
+        }
+    }
+    out
 }
 
 /// The summed history of `members` at the poll times when all of them were valued.
@@ -210,10 +371,18 @@ fn fill(
     let equity = EquitySeries::new(series.iter().map(|(e, _)| *e).collect())?;
     scope.performance = analyze_equity(&equity, conventions)?;
     scope.portfolio_value = equity.points().last().map(|p| p.value);
-    scope.concentration = series
+    let concentration = series
         .iter()
         .map(|(e, p)| concentration_at(e.time, &p.assets))
         .collect();
+    scope.concentration = thin(concentration, MAX_CONCENTRATION_POINTS);
+    // Rebalances per year over the span of the scope's history.
+    if let (Some(r), Some(first), Some(last)) =
+        (scope.rebalancing.as_mut(), points.first(), points.last())
+    {
+        let span = (last.time_ms - first.time_ms) as f64 / 1000.0;
+        r.per_year = (span > 0.0).then(|| r.count as f64 / (span / SECONDS_PER_YEAR));
+    }
     Ok(())
 }
 
@@ -222,6 +391,12 @@ mod tests {
     use tradeguard_analytics::CorrelationMatrix;
 
     use super::*;
+
+    fn conventions(interval_secs: u64) -> Conventions {
+        AnalyticsConfig::default()
+            .conventions(interval_secs)
+            .unwrap()
+    }
 
     fn row(kind: EquityScope, scope: &str, exchange: &str, t: i64, usd: i64) -> EquityRow {
         EquityRow {
@@ -330,5 +505,179 @@ mod tests {
         assert_eq!(report.overall.portfolio_value, Some(Decimal::from(99)));
         assert_eq!(c.periods_per_year(), 6_311_520);
         assert_eq!(conventions(300).periods_per_year(), 105_192);
+    }
+
+    #[test]
+    fn profiles_correlate_over_their_common_periods() {
+        use EquityScope::Profile;
+        // a: +10 %, -10 %, +20 %; b: twice a's returns; c: the opposite of a's; d starts late.
+        let a = [1000, 1100, 990, 1188];
+        let b = [1000, 1200, 960, 1344];
+        let c = [1000, 900, 990, 792];
+        let mut rows = Vec::new();
+        for (i, t) in [1_000, 2_000, 3_000, 4_000].into_iter().enumerate() {
+            rows.push(row(Profile, "a", "kraken", t, a[i]));
+            rows.push(row(Profile, "b", "kraken", t, b[i]));
+            rows.push(row(Profile, "c", "kraken", t, c[i]));
+        }
+        rows.push(row(Profile, "d", "kraken", 4_000, 50));
+        let h = Histories::new(&rows, &Asset::new("USD").unwrap());
+        let m = h.profile_correlation();
+        assert_eq!(m.labels, ["a", "b", "c", "d"]);
+        let ab = m.values[0][1].unwrap();
+        let ac = m.values[0][2].unwrap();
+        assert!((ab - 1.0).abs() < 1e-9, "{ab}");
+        assert!((ac + 1.0).abs() < 1e-9, "{ac}");
+        assert_eq!(m.values[0][3], None, "d has no return");
+        assert_eq!(m.values[1][0], m.values[0][1]);
+    }
+
+    #[test]
+    fn daily_periods_keep_the_last_snapshot_of_each_utc_day() {
+        let point = |t: i64, v: i64, f: i64| Point {
+            time_ms: t,
+            value: Decimal::from(v),
+            flow: Decimal::from(f),
+            assets: BTreeMap::new(),
+        };
+        let points = vec![
+            point(DAY_MS - 1, 100, 0),
+            point(DAY_MS, 101, 5),
+            point(DAY_MS + 3_600_000, 102, 0),
+            point(2 * DAY_MS - 1, 103, 7),
+            point(5 * DAY_MS + 1, 104, 0),
+        ];
+        let got: Vec<(i64, Decimal, Decimal)> = daily(points)
+            .into_iter()
+            .map(|p| (p.time_ms, p.value, p.flow))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (DAY_MS - 1, Decimal::from(100), Decimal::ZERO),
+                (2 * DAY_MS - 1, Decimal::from(103), Decimal::from(12)),
+                (5 * DAY_MS + 1, Decimal::from(104), Decimal::ZERO),
+            ]
+        );
+        let rows = [
+            row(EquityScope::Profile, "core", "kraken", 1_000, 100),
+            row(EquityScope::Profile, "core", "kraken", 2_000, 110),
+            row(EquityScope::Account, "k", "kraken", 1_000, 100),
+            row(EquityScope::Account, "k", "kraken", DAY_MS, 120),
+        ];
+        let h = Histories::new(&rows, &Asset::new("USD").unwrap()).resampled(Period::Day);
+        assert_eq!(
+            values(&h.profiles[&ProfileId::new("core").unwrap()]),
+            [(2_000, 110)]
+        );
+        assert_eq!(values(&h.overall), [(1_000, 100), (DAY_MS, 120)]);
+    }
+
+    #[test]
+    fn analytics_section_sets_the_conventions() {
+        let parse = |t: &str| toml::from_str::<AnalyticsConfig>(t);
+        let c = parse("").unwrap().conventions(300).unwrap();
+        assert_eq!(
+            (c.periods_per_year(), c.risk_free_rate_annual()),
+            (105_192, 0.0)
+        );
+        let day = parse("period = \"day\"\nrisk_free_rate = 0.04").unwrap();
+        let c = day.conventions(300).unwrap();
+        assert_eq!(c.periods_per_year(), 365);
+        let per = c.risk_free_rate_per_period();
+        assert!(((1.0 + per).powi(365) - 1.04).abs() < 1e-12, "{per}");
+        let s = day.statement(&c);
+        assert!(
+            s.definitions.ends_with("summed into it)"),
+            "{}",
+            s.definitions
+        );
+        assert_eq!(s.risk_free_rate_annual, 0.04);
+        let c = parse("periods_per_year = 8760")
+            .unwrap()
+            .conventions(5)
+            .unwrap();
+        assert_eq!(c.periods_per_year(), 8760);
+        let cases = [
+            "period = \"week\"",
+            "risk_free = 0.01",
+            "periods_per_year = 0",
+            "risk_free_rate = -1.5",
+        ];
+        for (i, t) in cases.iter().enumerate() {
+            let refused = match parse(t) {
+                Ok(a) => a.conventions(300).is_err(),
+                Err(_) => true,
+            };
+            assert!(refused, "TC{i} failed: {t}");
+        }
+    }
+
+    #[test]
+    fn thinning_spreads_points_in_time_and_keeps_the_ends() {
+        let at =
+            |s: i64| concentration_at(Timestamp::from_unix_seconds(s).unwrap(), &BTreeMap::new());
+        let points: Vec<ConcentrationPoint> = (0..2_000).map(|i| at(i * 7)).collect();
+        let got = thin(points.clone(), 500);
+        assert!(got.len() <= 500 && got.len() >= 490, "{}", got.len());
+        assert_eq!(got.first(), points.first());
+        assert_eq!(got.last(), points.last());
+        assert!(got.windows(2).all(|w| w[0].time < w[1].time));
+        // Uneven times: a burst at the start does not crowd out the rest.
+        let mut burst: Vec<ConcentrationPoint> = (0..1_000).map(at).collect();
+        burst.extend((1..=10).map(|i| at(1_000_000 * i)));
+        let got = thin(burst.clone(), 20);
+        assert!(got.len() <= 20, "{}", got.len());
+        assert_eq!(got.last(), burst.last());
+        assert_eq!(
+            got.iter()
+                .filter(|p| p.time.unix_seconds() >= 1_000_000)
+                .count(),
+            10
+        );
+        let few: Vec<ConcentrationPoint> = (0..3).map(at).collect();
+        assert_eq!(thin(few.clone(), 500), few);
+    }
+
+    #[test]
+    fn rebalances_per_year_span_the_profile_history() {
+        let rows = [
+            row(EquityScope::Profile, "core", "kraken", 0, 100),
+            row(EquityScope::Profile, "core", "kraken", DAY_MS, 101),
+        ];
+        let h = Histories::new(&rows, &Asset::new("USD").unwrap());
+        let c = conventions(5);
+        let empty = |scope, rebalancing| ScopeReport {
+            scope,
+            activity: ActivityStats::default(),
+            portfolio_value: None,
+            performance: analyze_equity(&EquitySeries::default(), &c).unwrap(),
+            rebalancing,
+            concentration: Vec::new(),
+        };
+        let core = ProfileId::new("core").unwrap();
+        let stats = RebalanceStats {
+            count: 3,
+            per_year: None,
+            mean_days_between: Some(0.25),
+        };
+        let mut report = LedgerReport {
+            conventions: c.statement(),
+            base_currency: Asset::new("USD").unwrap(),
+            overall: empty(Scope::Overall, None),
+            by_profile: BTreeMap::from([(
+                "core".to_owned(),
+                empty(Scope::Profile(core), Some(stats)),
+            )]),
+            by_exchange: BTreeMap::new(),
+            asset_correlation: Default::default(),
+            profile_correlation: Default::default(),
+        };
+        h.apply(&mut report, &c).unwrap();
+        let r = report.by_profile["core"].rebalancing.as_ref().unwrap();
+        assert_eq!(r.count, 3);
+        let per_year = r.per_year.unwrap();
+        assert!((per_year - 3.0 * 365.25).abs() < 1e-9, "{per_year}");
+        assert_eq!(r.mean_days_between, Some(0.25));
     }
 }

@@ -3,13 +3,16 @@
 //! performance report built from what the gateway keeps: every order and fill in the order
 //! ledger, the last prices of the traded pairs and the equity history ([`super::equity`]).
 //!
-//! Activity (trades, volume, fees, orders per outcome and their success rate) covers the
-//! whole ledger; an order counts once final: filled, cancelled (partially filled when it had
+//! Activity (trades, volume, fees, orders per outcome and their success rate) comes from the
+//! ledger; an order counts once final: filled, cancelled (partially filled when it had
 //! fills) or rejected by the exchange (orders the risk checks refused never reach the ledger).
 //! Portfolio value, returns, volatility, drawdown, ratios and concentration come from the
 //! equity history per profile, per exchange and overall, under the conventions
-//! [`super::equity_report`] states. Orders and fills are reported per profile when the account
-//! has exactly one profile, else under the account's name; everything is valued in the first
+//! [`super::equity_report`] states; rebalancing counts the executed rebalances in the audit
+//! log ([`super::rebalance_history`]). Everything is over the window the request names
+//! (default: the last 30 days, [`REPORT_WINDOW_MS`]): fills and orders by their time,
+//! snapshots and rebalances. Orders and fills are reported per profile when the account has
+//! exactly one profile, else under the account's name; everything is valued in the first
 //! profile's quote asset, and fills and snapshots in another quote asset are left out.
 
 use std::sync::Arc;
@@ -27,12 +30,13 @@ use tradeguard_audit::log::AuditLog;
 use tradeguard_exchange::ledger::{LedgerEntry, OrderLedger, OrderState};
 use tradeguard_exchange::model::{self as ex, AccountId, UnixMillis};
 use tradeguard_gateway::clock::{Clock as _, SystemClock};
-use tradeguard_gateway::evidence::{EvidenceError, ReportSource};
+use tradeguard_gateway::evidence::{EvidenceError, ReportSource, ReportWindow};
 use tradeguard_store::Store;
 use tradeguard_vault::UnlockedVault;
 
 use super::config::ServeConfig;
-use super::equity_report::{Histories, conventions};
+use super::equity_report::{AnalyticsConfig, Histories};
+use super::rebalance_history::RebalanceHistory;
 use super::risk::LiveRisk;
 use super::venues::Venues;
 
@@ -58,8 +62,14 @@ pub struct ServeReports {
     risk: Arc<LiveRisk>,
     accounts: Vec<ReportAccount>,
     base: String,
+    analytics: AnalyticsConfig,
     conventions: Conventions,
+    rebalances: RebalanceHistory,
 }
+
+/// The time a report covers when `GET /v1/analytics` names no `from`: the 30 days before
+/// `to` (default: now).
+pub const REPORT_WINDOW_MS: i64 = 30 * 86_400_000;
 
 impl ServeReports {
     /// Reports over every account of `venues`, valued in the first profile's quote asset
@@ -97,7 +107,13 @@ impl ServeReports {
             risk,
             accounts,
             base: base.to_owned(),
-            conventions: conventions(config.polling.interval_secs),
+            analytics: config.analytics.clone(),
+            rebalances: RebalanceHistory::new(store),
+            // `ServeConfig::parse` refused conventions analytics would not take.
+            conventions: config
+                .analytics
+                .conventions(config.polling.interval_secs)
+                .unwrap_or_default(),
         }
     }
 
@@ -164,6 +180,10 @@ impl ServeReports {
 #[async_trait]
 impl ReportSource for ServeReports {
     async fn signed_report(&self) -> Result<Vec<u8>, EvidenceError> {
+        self.signed_report_in(ReportWindow::default()).await
+    }
+
+    async fn signed_report_in(&self, window: ReportWindow) -> Result<Vec<u8>, EvidenceError> {
         let unavailable = |e: &dyn std::fmt::Display| EvidenceError::Unavailable(e.to_string());
         let cp = self.log.latest_checkpoint().await?.ok_or_else(|| {
             EvidenceError::NotYet(
@@ -174,16 +194,32 @@ impl ReportSource for ServeReports {
         let c = cp.unverified();
         let checkpoint = CheckpointRef::new(c.origin(), c.size(), *c.root().as_bytes())
             .map_err(|e| unavailable(&e))?;
-        let now = timestamp(UnixMillis(SystemClock.now_ms()))
+        let now_ms = SystemClock.now_ms();
+        let now = timestamp(UnixMillis(now_ms))
             .ok_or_else(|| unavailable(&"the clock is before 1970"))?;
-        let ledger = self.ledger(now).await?;
+        let until = window.to_ms.unwrap_or(now_ms.saturating_add(1));
+        let from = window
+            .from_ms
+            .unwrap_or(until.saturating_sub(REPORT_WINDOW_MS));
+        let inside = |t: Timestamp| (from..until).contains(&t.unix_seconds().saturating_mul(1000));
+        let mut ledger = self.ledger(now).await?;
+        ledger.fills.retain(|f| inside(f.time));
+        ledger.orders.retain(|o| inside(o.time));
+        ledger.rebalances = self
+            .rebalances
+            .between(from, until)
+            .await
+            .map_err(|e| unavailable(&format!("rebalances in the audit log: {e}")))?;
+        ledger.rebalances.sort_by_key(|r| r.time);
         let mut body = analyze_ledger(&ledger, &self.conventions).map_err(|e| unavailable(&e))?;
+        body.conventions = self.analytics.statement(&self.conventions);
         let rows = self
             .store
-            .equity_range(i64::MIN, i64::MAX)
+            .equity_range(from, until)
             .await
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
         Histories::new(&rows, &ledger.base_currency)
+            .resampled(self.analytics.period)
             .apply(&mut body, &self.conventions)
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
         let report = Report {

@@ -29,6 +29,7 @@ pub mod ledger;
 pub mod market;
 pub mod order_events;
 pub mod rebalance;
+pub mod rebalance_history;
 pub mod risk;
 pub mod run;
 pub mod secrets;
