@@ -127,4 +127,57 @@ mod tests {
         }
         assert_eq!(executed(b"not json"), None);
     }
+
+    #[tokio::test]
+    async fn counts_survive_a_restart_and_follow_new_entries() {
+        use std::sync::Arc;
+
+        use tradeguard_audit::clock::ManualClock;
+        use tradeguard_audit::event::{AuditEvent, Redactor};
+        use tradeguard_audit::keys::LogSigner;
+        use tradeguard_audit::log::AuditLog;
+        use tradeguard_crypto::secret::SecretBytes;
+        use tradeguard_crypto::sign::Ed25519SigningKey;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        store.migrate().await.unwrap();
+        let key = Ed25519SigningKey::from_seed(&[4; 32]).unwrap();
+        let signer = LogSigner::new("tradeguard.test/audit", key).unwrap();
+        let redactor = Redactor::new(SecretBytes::new(vec![6; 32])).unwrap();
+        let clock = Arc::new(ManualClock::at(5_000));
+        let log = AuditLog::open(store.clone(), signer, redactor, clock)
+            .await
+            .unwrap();
+        let event = |kind: &str, placed: u64| {
+            AuditEvent::of(kind)
+                .unwrap()
+                .field("profile", "core")
+                .unwrap()
+                .field("placed", placed)
+                .unwrap()
+        };
+        for e in [
+            event("rebalance.planned", 1),
+            event("rebalance.executed", 1),
+            event("rebalance.executed", 0),
+            event("order.filled", 1),
+        ] {
+            log.append(&e).await.unwrap();
+        }
+        // A new reader (a restart) finds the rebalance already in the log.
+        let history = RebalanceHistory::new(&store);
+        let all = history.between(0, i64::MAX).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].profile.as_str(), "core");
+        assert_eq!(all[0].time.unix_seconds(), 5);
+        log.append(&event("rebalance.executed", 2)).await.unwrap();
+        assert_eq!(history.between(0, i64::MAX).await.unwrap().len(), 2);
+        assert_eq!(
+            history.between(0, 5_000).await.unwrap().len(),
+            0,
+            "to is exclusive"
+        );
+        assert_eq!(history.between(5_000, 5_001).await.unwrap().len(), 2);
+    }
 }
