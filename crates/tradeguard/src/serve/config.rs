@@ -167,12 +167,16 @@ pub struct ServeConfig {
     pub analytics: super::equity_report::AnalyticsConfig,
     /// The risk sections, checked by the risk engine.
     pub risk: RiskConfig,
+    /// The file's digests, for `config.loaded` and `config.changed`.
+    pub digest: super::config_audit::ConfigDigest,
 }
 
 impl ServeConfig {
     /// Parses and checks a configuration document.
     pub fn parse(text: &str) -> Result<Self> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| section_error("file", e))?;
+        let digest = super::config_audit::ConfigDigest::of(text)
+            .map_err(|e| section_error("file", e))?;
         let mut take = |name: &str| {
             table
                 .remove(name)
@@ -212,6 +216,7 @@ impl ServeConfig {
             intents,
             analytics,
             risk,
+            digest,
         };
         config.validate()?;
         Ok(config)

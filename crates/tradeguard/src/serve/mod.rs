@@ -18,6 +18,7 @@ pub mod approved;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
+pub mod config_audit;
 pub mod demo;
 pub mod equity;
 pub mod equity_report;

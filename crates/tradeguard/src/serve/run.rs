@@ -134,6 +134,7 @@ pub async fn run(
         .and_then(|e| e.field("accounts", opts.config.accounts.len()))
         .and_then(|e| e.field("hardening_warnings", hardening.warnings().len()));
     audit::record(&log, start).await?;
+    super::config_audit::record(&store, &log, &opts.config.digest).await?;
     if let Some(did) = bootstrap::controller(&store, &opts.data_dir, now_ms()).await? {
         let e = AuditEvent::of("principal.bootstrap")
             .and_then(|e| e.field("keyid", did.as_str()))
