@@ -56,6 +56,7 @@ pub mod gateway;
 mod meta;
 mod migrate;
 pub mod orders;
+pub mod prices;
 mod row;
 mod snapshot;
 mod store;
