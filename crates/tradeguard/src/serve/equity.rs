@@ -11,6 +11,10 @@
 //! either. A scope gets at most one snapshot per poll interval, across restarts too. The
 //! gateway does not see deposits or withdrawals, so every flow is 0: a transfer shows as a
 //! gain or a loss.
+//!
+//! With the snapshots written, the prices they were valued at go to `price_marks` (migration
+//! 0007) at the same time, for the report's asset correlation ([`price_marks`]); two accounts
+//! pricing one asset in one quote at the same time keep the first account's price.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -22,6 +26,7 @@ use tradeguard_risk::ids::{Asset, ProfileId};
 use tradeguard_risk::market::{Market, Portfolio, ValuationError};
 use tradeguard_store::Store;
 use tradeguard_store::equity::{EquityRow, EquityScope};
+use tradeguard_store::prices::PriceMarkRow;
 
 use super::config::ServeConfig;
 
@@ -112,6 +117,44 @@ pub fn snapshots(
         }
     }
     (rows, missing)
+}
+
+/// The prices `rows` (snapshots of `marks`' account) were valued at: one mark per quote asset,
+/// asset and time, the quote asset itself left out. A profile is valued at its gate's market,
+/// the account at the first gate's.
+pub fn price_marks(marks: &Marks, rows: &[EquityRow]) -> Vec<PriceMarkRow> {
+    let mut out: BTreeMap<(String, String, i64), String> = BTreeMap::new();
+    for r in rows {
+        let market = match r.kind {
+            EquityScope::Account => marks.gates.first(),
+            EquityScope::Profile => marks
+                .gates
+                .iter()
+                .find(|g| g.profiles.iter().any(|(id, _)| id.as_str() == r.scope)),
+        };
+        let Some(market) = market.map(|g| &g.market) else {
+            continue;
+        };
+        let Ok(assets) = serde_json::from_str::<BTreeMap<String, Decimal>>(&r.assets) else {
+            continue;
+        };
+        for name in assets.keys().filter(|a| *a != market.quote().as_str()) {
+            let Some(price) = Asset::new(name).ok().and_then(|a| market.price(&a)) else {
+                continue;
+            };
+            let key = (r.quote.clone(), name.clone(), r.time_ms);
+            out.entry(key)
+                .or_insert_with(|| price.normalize().to_string());
+        }
+    }
+    out.into_iter()
+        .map(|((quote, asset, time_ms), price)| PriceMarkRow {
+            quote,
+            asset,
+            time_ms,
+            price,
+        })
+        .collect()
 }
 
 /// Each held asset's value and their total.
@@ -205,8 +248,16 @@ impl EquityRecorder {
             }
             let (rows, missing) = snapshots(account, exchange, &m, at);
             self.warn_once(missing);
+            let mut due = Vec::new();
             for r in rows {
-                written += usize::from(self.write_if_due(&r).await);
+                if self.write_if_due(&r).await {
+                    written += 1;
+                    due.push(r);
+                }
+            }
+            let marks = price_marks(&m, &due);
+            if let Err(e) = self.store.price_marks_append(&marks).await {
+                tracing::warn!(error = %e, "price marks not stored; this poll's prices are missing from the asset correlation");
             }
         }
         written
@@ -436,5 +487,47 @@ mod tests {
             .map(|r| r.time_ms)
             .collect();
         assert_eq!(times, [10_000, 10_000, 15_000, 15_000]);
+        let marks: Vec<(String, i64, String)> = store
+            .price_marks_range("USD", 0, i64::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.asset, m.time_ms, m.price))
+            .collect();
+        let btc = |t: i64| ("BTC".to_owned(), t, "50000".to_owned());
+        assert_eq!(
+            marks,
+            [btc(10_000), btc(15_000)],
+            "marks only with the snapshots written"
+        );
+    }
+
+    #[test]
+    fn price_marks_are_the_prices_the_snapshots_were_valued_at() {
+        let (rows, _) = snapshots("k", "kraken", &marks(true, None), UnixMillis(7));
+        let got = price_marks(&marks(true, None), &rows);
+        let want = PriceMarkRow {
+            quote: "USD".into(),
+            asset: "BTC".into(),
+            time_ms: 7,
+            price: "50000".into(),
+        };
+        assert_eq!(
+            got,
+            [want],
+            "one mark for the profile and the account, no USD"
+        );
+        let (rows, _) = snapshots(
+            "k",
+            "kraken",
+            &marks(true, Some(balance("DOGE", "5"))),
+            UnixMillis(7),
+        );
+        let got = price_marks(&marks(true, Some(balance("DOGE", "5"))), &rows);
+        assert_eq!(got.len(), 1, "DOGE has no price: {got:?}");
+        assert!(
+            price_marks(&marks(true, None), &[]).is_empty(),
+            "nothing written, no marks"
+        );
     }
 }
