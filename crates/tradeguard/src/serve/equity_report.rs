@@ -2,7 +2,7 @@
 //! scope's value, return (profit and loss, Modified Dietz, time-weighted with flows removed),
 //! annualized volatility, maximum drawdown with its dates, Sharpe, Sortino, Calmar and
 //! concentration over time, computed by `tradeguard_analytics::analyze_equity`, and the
-//! correlation of the profiles' period returns.
+//! correlation of the profiles' period returns and of the assets' price returns.
 //!
 //! - A profile: its own snapshots.
 //! - An exchange: the sum of its accounts' snapshots, at the poll times when every one of its
@@ -21,6 +21,11 @@
 //! `observations` says how many there were), with fewer than three its volatility and ratios
 //! are. Concentration over time is thinned to at most [`MAX_CONCENTRATION_POINTS`] per scope;
 //! rebalances per year are counted over the span of the profile's history.
+//!
+//! The asset correlation pairs the period returns of each asset's price in the base currency
+//! (the marks the snapshots were valued at, migration 0007, resampled like the snapshots); a
+//! pair with fewer than [`MIN_COMMON_RETURNS`] common returns is `null`, and an asset with
+//! fewer returns of its own is not listed.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,10 +41,14 @@ use tradeguard_analytics::{
     correlation_matrix,
 };
 use tradeguard_store::equity::{EquityRow, EquityScope};
+use tradeguard_store::prices::PriceMarkRow;
 
 /// At most this many concentration points per scope (evenly spread in time, first and last
 /// kept), so the report stays small however long the history.
 pub const MAX_CONCENTRATION_POINTS: usize = 500;
+
+/// An asset pair is correlated over at least this many common period returns.
+pub const MIN_COMMON_RETURNS: usize = 3;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -136,6 +145,8 @@ pub struct Histories {
     profiles: BTreeMap<ProfileId, Vec<Point>>,
     exchanges: BTreeMap<ExchangeId, Vec<Point>>,
     overall: Vec<Point>,
+    /// Each asset's price in the base currency, oldest first.
+    prices: BTreeMap<Asset, Vec<(i64, Decimal)>>,
 }
 
 impl Histories {
@@ -175,6 +186,22 @@ impl Histories {
         out
     }
 
+    /// The same histories with `marks` (oldest first) as the assets' prices, keeping those
+    /// priced in `base`. Marks that do not parse are left out.
+    pub fn with_prices(mut self, marks: &[PriceMarkRow], base: &Asset) -> Self {
+        for m in marks.iter().filter(|m| m.quote == base.as_str()) {
+            let (Ok(asset), Ok(price)) = (Asset::new(m.asset.as_str()), m.price.parse()) else {
+                tracing::warn!(asset = %m.asset, time_ms = m.time_ms, "price mark unreadable; left out of the report");
+                continue;
+            };
+            self.prices
+                .entry(asset)
+                .or_default()
+                .push((m.time_ms, price));
+        }
+        self
+    }
+
     /// The same histories with one point per period: unchanged for [`Period::Poll`], the last
     /// snapshot of each UTC day for [`Period::Day`].
     pub fn resampled(self, period: Period) -> Self {
@@ -192,6 +219,11 @@ impl Histories {
                     .map(|(k, v)| (k, daily(v)))
                     .collect(),
                 overall: daily(self.overall),
+                prices: self
+                    .prices
+                    .into_iter()
+                    .map(|(k, v)| (k, daily_prices(v)))
+                    .collect(),
             },
         }
     }
@@ -215,7 +247,49 @@ impl Histories {
         }
         fill(&mut report.overall, &self.overall, conventions)?;
         report.profile_correlation = self.profile_correlation();
+        report.asset_correlation = self.asset_correlation();
         Ok(())
+    }
+
+    /// Pearson correlation of the assets' price returns, pairwise over the periods (between
+    /// consecutive times of any asset's prices) where both have a return; see the module
+    /// documentation for the pairs left out.
+    fn asset_correlation(&self) -> tradeguard_analytics::CorrelationMatrix {
+        let grid: BTreeSet<i64> = self
+            .prices
+            .values()
+            .flat_map(|v| v.iter().map(|(t, _)| *t))
+            .collect();
+        let grid: Vec<i64> = grid.into_iter().collect();
+        let (labels, series): (Vec<String>, Vec<Vec<Option<f64>>>) = self
+            .prices
+            .iter()
+            .map(|(asset, prices)| {
+                let at: BTreeMap<i64, Decimal> = prices.iter().copied().collect();
+                let returns = grid
+                    .windows(2)
+                    .map(|w| price_return(*at.get(&w[0])?, *at.get(&w[1])?))
+                    .collect();
+                (asset.to_string(), returns)
+            })
+            .filter(|(_, r): &(String, Vec<Option<f64>>)| {
+                r.iter().flatten().count() >= MIN_COMMON_RETURNS
+            })
+            .unzip();
+        let mut m = correlation_matrix(labels, &series);
+        for (i, row) in m.values.iter_mut().enumerate() {
+            for (j, c) in row.iter_mut().enumerate() {
+                let common = series[i]
+                    .iter()
+                    .zip(&series[j])
+                    .filter(|(x, y)| x.is_some() && y.is_some())
+                    .count();
+                if common < MIN_COMMON_RETURNS {
+                    *c = None;
+                }
+            }
+        }
+        m
     }
 
     /// Pearson correlation of the profiles' period returns, pairwise over the periods (between
@@ -249,6 +323,23 @@ fn period_return(start: &Point, end: &Point) -> Option<f64> {
     }
     let grown = end.value.checked_sub(end.flow)?.checked_div(start.value)?;
     (grown - Decimal::ONE).to_f64()
+}
+
+/// `P1 / P0 - 1`; `None` when `P0` is 0.
+fn price_return(start: Decimal, end: Decimal) -> Option<f64> {
+    end.checked_div(start)?.checked_sub(Decimal::ONE)?.to_f64()
+}
+
+/// The last price of each UTC day.
+fn daily_prices(prices: Vec<(i64, Decimal)>) -> Vec<(i64, Decimal)> {
+    let mut out: Vec<(i64, Decimal)> = Vec::new();
+    for p in prices {
+        match out.last_mut() {
+            Some(last) if last.0.div_euclid(DAY_MS) == p.0.div_euclid(DAY_MS) => *last = p,
+            _ => out.push(p),
+        }
+    }
+    out
 }
 
 /// The last point of each UTC day, with the flows of the day summed into it.
@@ -530,6 +621,107 @@ mod tests {
         assert!((ac + 1.0).abs() < 1e-9, "{ac}");
         assert_eq!(m.values[0][3], None, "d has no return");
         assert_eq!(m.values[1][0], m.values[0][1]);
+    }
+
+    fn empty_report() -> LedgerReport {
+        let c = conventions(5);
+        LedgerReport {
+            conventions: c.statement(),
+            base_currency: Asset::new("USD").unwrap(),
+            overall: ScopeReport {
+                scope: Scope::Overall,
+                activity: ActivityStats::default(),
+                portfolio_value: None,
+                performance: analyze_equity(&EquitySeries::default(), &c).unwrap(),
+                rebalancing: None,
+                concentration: Vec::new(),
+            },
+            by_profile: BTreeMap::new(),
+            by_exchange: BTreeMap::new(),
+            asset_correlation: CorrelationMatrix::default(),
+            profile_correlation: CorrelationMatrix::default(),
+        }
+    }
+
+    fn mark(asset: &str, t: i64, price: i64) -> PriceMarkRow {
+        PriceMarkRow {
+            quote: "USD".into(),
+            asset: asset.into(),
+            time_ms: t,
+            price: price.to_string(),
+        }
+    }
+
+    #[test]
+    fn assets_correlate_over_at_least_three_common_returns() {
+        // BTC: +10 %, -10 %, +20 %; ETH: twice BTC's returns; SOL: the opposite of BTC's;
+        // XRP misses the second poll (two returns of its own: not listed); ADA has three
+        // returns but only two in common with BTC (times 1 and 2 only, then 5 to 7).
+        let btc = [1000, 1100, 990, 1188];
+        let eth = [1000, 1200, 960, 1344];
+        let sol = [1000, 900, 990, 792];
+        let xrp = [Some(10), None, Some(12), Some(11)];
+        let mut marks = Vec::new();
+        for (i, t) in [1_000, 2_000, 3_000, 4_000].into_iter().enumerate() {
+            marks.push(mark("BTC", t, btc[i]));
+            marks.push(mark("ETH", t, eth[i]));
+            marks.push(mark("SOL", t, sol[i]));
+            marks.extend(xrp[i].map(|p| mark("XRP", t, p)));
+        }
+        for (t, p) in [(1_000, 5), (2_000, 6), (5_000, 7), (6_000, 5), (7_000, 6)] {
+            marks.push(mark("ADA", t, p));
+        }
+        // A price in another quote asset is not mixed in.
+        marks.push(PriceMarkRow {
+            quote: "USDT".into(),
+            ..mark("BTC", 5_000, 1)
+        });
+        let usd = Asset::new("USD").unwrap();
+        let h = Histories::new(&[], &usd).with_prices(&marks, &usd);
+        let m = h.asset_correlation();
+        assert_eq!(m.labels, ["ADA", "BTC", "ETH", "SOL"]);
+        let at = |i: usize, j: usize| m.values[i][j];
+        assert!((at(1, 2).unwrap() - 1.0).abs() < 1e-9, "{:?}", at(1, 2));
+        assert!((at(1, 3).unwrap() + 1.0).abs() < 1e-9, "{:?}", at(1, 3));
+        assert_eq!(at(2, 1), at(1, 2), "symmetric");
+        assert!((at(1, 1).unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(at(0, 1), None, "ADA and BTC share two returns");
+        assert!(at(0, 0).is_some(), "ADA has three returns of its own");
+        let mut report = empty_report();
+        h.apply(&mut report, &conventions(5)).unwrap();
+        assert_eq!(report.asset_correlation, m, "the report carries it");
+    }
+
+    #[test]
+    fn asset_prices_resample_to_the_last_of_each_utc_day() {
+        // Within each day the price swings, but the last price of the day is what counts:
+        // BTC's daily closes 100, 110, 99, 118.8 and ETH's 100, 120, 96, 134.4 (twice BTC's).
+        let btc = [(100, 100), (110, 50), (99, 500), (1188, 7)];
+        let eth = [(100, 300), (120, 10), (96, 1), (1344, 2)];
+        let mut marks = Vec::new();
+        for (day, (b, e)) in btc.iter().zip(&eth).enumerate() {
+            let noon = day as i64 * DAY_MS + DAY_MS / 2;
+            marks.push(mark("BTC", noon - 1_000, b.1));
+            marks.push(mark("ETH", noon - 1_000, e.1));
+            let scale = if day == 3 { 10 } else { 1 };
+            marks.push(mark("BTC", noon, b.0 * 10 / scale));
+            marks.push(mark("ETH", noon, e.0 * 10 / scale));
+        }
+        let usd = Asset::new("USD").unwrap();
+        let poll = Histories::new(&[], &usd).with_prices(&marks, &usd);
+        let c = poll.asset_correlation().values[0][1].unwrap();
+        assert!(
+            (c - 1.0).abs() > 1e-3,
+            "every poll: not perfectly correlated ({c})"
+        );
+        let day = poll.resampled(Period::Day);
+        let closes: Vec<i64> = day.prices[&Asset::new("BTC").unwrap()]
+            .iter()
+            .map(|(_, p)| i64::try_from(*p).unwrap())
+            .collect();
+        assert_eq!(closes, [1000, 1100, 990, 1188]);
+        let c = day.asset_correlation().values[0][1].unwrap();
+        assert!((c - 1.0).abs() < 1e-9, "daily closes: {c}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What `serve` gives auditors: the audit log's evidence (the gateway's
 //! [`StoredLogEvidence`] over the same store-backed log) and [`ServeReports`], the signed
 //! performance report built from what the gateway keeps: every order and fill in the order
-//! ledger, the last prices of the traded pairs and the equity history ([`super::equity`]).
+//! ledger, the last prices of the traded pairs and the equity history ([`super::equity`])
+//! with the price marks its snapshots were valued at (the asset correlation).
 //!
 //! Activity (trades, volume, fees, orders per outcome and their success rate) comes from the
 //! ledger; an order counts once final: filled, cancelled (partially filled when it had
@@ -218,7 +219,13 @@ impl ReportSource for ServeReports {
             .equity_range(from, until)
             .await
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
+        let marks = self
+            .store
+            .price_marks_range(ledger.base_currency.as_str(), from, until)
+            .await
+            .map_err(|e| unavailable(&format!("price marks: {e}")))?;
         Histories::new(&rows, &ledger.base_currency)
+            .with_prices(&marks, &ledger.base_currency)
             .resampled(self.analytics.period)
             .apply(&mut body, &self.conventions)
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
