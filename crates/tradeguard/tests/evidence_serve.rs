@@ -4,8 +4,8 @@
 //! `tradeguard keys` prints, the inclusion and consistency proofs verify against it, the report
 //! verifies with `report verify --key`, is bound to a checkpoint of the log, counts the trade
 //! the test made and, from the equity history of two polls around it, gives the profile's,
-//! the exchange's and the overall return and drawdown; a proof past the log is refused with
-//! exit 2.
+//! the exchange's and the overall return and drawdown, and two polls later lists BTC in the
+//! asset correlation; a proof past the log is refused with exit 2.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -327,7 +327,7 @@ SOL = 0.10
     // again (every 5 s): the equity history then holds the value before the buy and after it.
     let file = tmp.path().join("report.json");
     let f = file.to_str().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         ok(
             &tg(&[&["report", "--out", f][..], &remote].concat(), None),
@@ -348,6 +348,30 @@ SOL = 0.10
         assert!(
             Instant::now() < deadline,
             "the fill or the second valuation never reached the report: {data}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Two polls later BTC has the three price returns its correlation needs (the price marks
+    // the snapshots were valued at).
+    loop {
+        ok(
+            &tg(&[&["report", "--out", f][..], &remote].concat(), None),
+            "report",
+        );
+        let report: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let corr = &report["report"]["data"]["asset_correlation"];
+        let labels = corr["labels"].as_array().unwrap();
+        if labels.iter().any(|l| l == "BTC") {
+            assert_eq!(
+                corr["values"].as_array().unwrap().len(),
+                labels.len(),
+                "{corr}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "BTC never reached the asset correlation: {corr}"
         );
         std::thread::sleep(Duration::from_millis(500));
     }
