@@ -89,15 +89,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for line in out.checkpoint.lines() {
         println!("  {line}");
     }
+    let me = demo::self_command();
     println!("\nsigned report: {}", out.report.display());
     println!(
-        "verify it:     tradeguard report verify {} --key {}",
+        "verify it:     {me} report verify {} --key {}",
         out.report.display(),
         out.gateway_did
     );
     match &out.data_dir {
         Some(d) => println!(
-            "data dir:      {} (kept)\nverify the log: tradeguard audit verify --data-dir {}",
+            "data dir:      {} (kept)\nverify the log: {me} audit verify --data-dir {}",
             d.display(),
             d.display()
         ),

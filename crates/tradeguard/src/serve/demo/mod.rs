@@ -33,6 +33,23 @@ use self::setup::{ACCOUNTS, DemoKey};
 use super::config::ServeConfig;
 use super::market::PublicMarkets;
 
+/// How to run this binary again from a shell: `tradeguard` when that name on `PATH` is this
+/// very executable, else its full path (after `cargo run`, the binary is not on `PATH`).
+pub fn self_command() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "tradeguard".into();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .any(|dir| std::fs::canonicalize(dir.join("tradeguard")).is_ok_and(|found| found == me))
+    });
+    if on_path {
+        "tradeguard".into()
+    } else {
+        me.display().to_string()
+    }
+}
+
 /// How the demo runs.
 pub struct DemoOptions {
     /// How long the bots trade (wall time).
@@ -138,7 +155,8 @@ pub async fn run(opts: DemoOptions, progress: bool) -> anyhow::Result<DemoOutcom
     let (url, cert) = ready_rx.await.context("the gateway did not start")?;
     let cert = cert.context("the demo gateway serves TLS with the data dir's certificate")?;
     let dashboard = format!(
-        "dashboard: {url}/ while the demo runs; its session token: tradeguard session --url {url} --data-dir {}",
+        "dashboard: {url}/ while the demo runs; its session token: {} session --url {url} --data-dir {}",
+        self_command(),
         dir.display()
     );
     if bar.is_hidden() {
