@@ -22,7 +22,14 @@ use tradeguard_risk::config::RiskConfig;
 
 /// Sections that belong to the gateway; every other top-level section is the risk engine's.
 const GATEWAY_SECTIONS: [&str; 8] = [
-    "server", "store", "audit", "polling", "gateway", "accounts", "intents", "analytics",
+    "server",
+    "store",
+    "audit",
+    "polling",
+    "gateway",
+    "accounts",
+    "intents",
+    "analytics",
 ];
 
 /// `[gateway]` keys whose home is `[security]`.
@@ -175,8 +182,8 @@ impl ServeConfig {
     /// Parses and checks a configuration document.
     pub fn parse(text: &str) -> Result<Self> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| section_error("file", e))?;
-        let digest = super::config_audit::ConfigDigest::of(text)
-            .map_err(|e| section_error("file", e))?;
+        let digest =
+            super::config_audit::ConfigDigest::of(text).map_err(|e| section_error("file", e))?;
         let mut take = |name: &str| {
             table
                 .remove(name)
