@@ -4,44 +4,15 @@
 //! archive, a path that leaves the data dir and a non-empty target are refused with nothing
 //! written; a PostgreSQL-backed data dir is refused naming pg_dump.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+use support::*;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn tg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("TRADEGUARD_DATA")
-        .env_remove("TRADEGUARD_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tradeguard");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tradeguard output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
 
 /// Exit code 2 and the stderr line.
 fn refused(out: &Output, what: &str) -> String {

@@ -7,10 +7,10 @@
 //! the exchange's and the overall return and drawdown, and two polls later lists BTC in the
 //! asset correlation; a proof past the log is refused with exit 2.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+mod support;
+use support::*;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
@@ -20,88 +20,6 @@ use tradeguard_audit::keys::{LogKey, verify_checkpoint};
 use tradeguard_audit::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 use tradeguard_client::{Client, ClientConfig, OrderRequest, PrincipalKey, Side, Trust};
 use tradeguard_sim::{KeySpec, SimConfig, Venue};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn tg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("TRADEGUARD_DATA")
-        .env_remove("TRADEGUARD_PASSPHRASE")
-        .env_remove("TRADEGUARD_ADDR")
-        .env_remove("TRADEGUARD_KEY")
-        .env_remove("TRADEGUARD_CERT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tradeguard");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tradeguard output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The running gateway; killed if the test fails before its SIGTERM.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-/// Starts `serve` and waits (up to a minute) for its "listening on" line.
-fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--passphrase-file")
-        .arg(pass)
-        .env_remove("TRADEGUARD_DATA")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).expect("log file"))
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server(child);
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "serve did not start: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        });
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (server, url)
-}
 
 /// Return, drawdown and order outcomes of the profile, its exchange and overall, after a
 /// market buy between two valuations (prices move in the simulator, so only the figures'

@@ -5,10 +5,11 @@
 //! answer shape the second time (202, same length) but is refused as a replay and nothing
 //! more executes; the counters and the refusal are in the audit log, which verifies.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+use support::*;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -17,88 +18,6 @@ use tradeguard_client::intent::{IntentClient, IntentOptions, IntentSendError};
 use tradeguard_client::{ClientConfig, PrincipalKey, Trust};
 use tradeguard_crypto::intent::RoutingKey;
 use tradeguard_sim::{KeySpec, SimConfig, Venue};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn tg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("TRADEGUARD_DATA")
-        .env_remove("TRADEGUARD_PASSPHRASE")
-        .env_remove("TRADEGUARD_ROUTING_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run tradeguard");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tradeguard output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The running gateway; killed if the test fails before its SIGTERM.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-/// Starts `serve` and waits (up to a minute) for its "listening on" line.
-fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
-    let stderr = std::fs::File::create(log).expect("log file");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--passphrase-file")
-        .arg(pass)
-        .env_remove("TRADEGUARD_DATA")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server(child);
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "serve did not start: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        });
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (server, url)
-}
 
 /// Imports the simulated Kraken account's key (sealed, as a user would) and writes a config.
 fn setup(
@@ -176,28 +95,6 @@ async fn last_btc_price(kraken: &tradeguard_sim::VenueHandle) -> Decimal {
         .unwrap();
     let (_, v) = t["result"].as_object().unwrap().iter().next().unwrap();
     v["c"][0].as_str().unwrap().parse().unwrap()
-}
-
-/// Event kinds and entries of the exported log.
-fn exported(dir: &Path, out: &Path) -> Vec<Value> {
-    let d = dir.to_str().unwrap();
-    let o = out.to_str().unwrap();
-    ok(
-        &tg(&["audit", "export", "--data-dir", d, "--out", o], None),
-        "export",
-    );
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .collect()
-}
-
-fn kind(v: &Value) -> &str {
-    v.get("kind")
-        .or_else(|| v.pointer("/entry/kind"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,107 +3,16 @@
 //! without anyone asking, through the risk gate, and the audit log holds the rebalance.
 //! `tradeguard rebalance PROFILE --dry-run` shows a plan; bad input exits 2.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+use support::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tradeguard_client::{Client, ClientConfig, Method, PrincipalKey, Trust};
 use tradeguard_sim::{KeySpec, SimConfig, Venue};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn tg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("TRADEGUARD_DATA")
-        .env_remove("TRADEGUARD_PASSPHRASE")
-        .env_remove("TRADEGUARD_ADDR")
-        .env_remove("TRADEGUARD_KEY")
-        .env_remove("TRADEGUARD_CERT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run tradeguard");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tradeguard output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The running gateway; killed if the test fails before its SIGTERM.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
-    let stderr = std::fs::File::create(log).expect("log file");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--passphrase-file")
-        .arg(pass)
-        .env_remove("TRADEGUARD_DATA")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server(child);
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "serve did not start: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        });
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (server, url)
-}
-
-fn stop(server: &mut Server, log: &Path) {
-    let pid = server.0.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    let status = server.0.wait().unwrap();
-    let stderr = std::fs::read_to_string(log).unwrap_or_default();
-    assert!(status.success(), "serve exit {status}: {stderr}");
-}
 
 /// A data dir with the simulated Kraken's key imported; returns the credential id.
 fn setup(tmp: &Path, dir: &Path, pass: &Path, api_key: &str, api_secret: &str) -> String {
@@ -174,28 +83,6 @@ ETH = 0.20
 SOL = 0.10
 "#
     )
-}
-
-/// Every line of the exported audit log.
-fn exported(dir: &Path, out: &Path) -> Vec<Value> {
-    let d = dir.to_str().unwrap();
-    let o = out.to_str().unwrap();
-    ok(
-        &tg(&["audit", "export", "--data-dir", d, "--out", o], None),
-        "export",
-    );
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn kind(v: &Value) -> &str {
-    v.get("kind")
-        .or_else(|| v.pointer("/entry/kind"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,10 @@
 //! order cancelled on the exchange), stop, and verify the audit log and the order lifecycle
 //! in it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
+use support::*;
+
+use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -19,132 +18,10 @@ use tradeguard_client::{
 };
 use tradeguard_sim::{KeySpec, SimConfig, Venue};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tradeguard");
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn tg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("TRADEGUARD_DATA")
-        .env_remove("TRADEGUARD_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run tradeguard");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tradeguard output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The running gateway; killed if the test fails before its SIGTERM.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-/// Starts `serve` and waits (up to a minute) for its "listening on" line.
-fn serve(config: &Path, dir: &Path, pass: &Path, log: &Path) -> (Server, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--passphrase-file")
-        .arg(pass)
-        .env_remove("TRADEGUARD_DATA")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .expect("log file"),
-        )
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server(child);
-    let line = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "serve did not start: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        });
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (server, url)
-}
-
-/// SIGTERM: a graceful stop, exit status 0.
-fn stop(server: &mut Server, log: &Path) {
-    let pid = server.0.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    let status = server.0.wait().unwrap();
-    let stderr = std::fs::read_to_string(log).unwrap_or_default();
-    assert!(status.success(), "serve exit {status}: {stderr}");
-}
-
 fn problem(e: ClientError) -> tradeguard_client::Problem {
     e.problem()
         .cloned()
         .unwrap_or_else(|| panic!("not a problem document: {e}"))
-}
-
-/// Event kinds of the exported log, in order.
-fn exported_kinds(dir: &Path, out: &Path) -> Vec<String> {
-    let d = dir.to_str().unwrap();
-    ok(
-        &tg(
-            &[
-                "audit",
-                "export",
-                "--data-dir",
-                d,
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            None,
-        ),
-        "export",
-    );
-    let text = std::fs::read_to_string(out).unwrap();
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| {
-            let kind = v.get("kind").or_else(|| v.pointer("/entry/kind"))?;
-            kind.as_str().map(str::to_owned)
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
