@@ -91,37 +91,29 @@ mod tests {
         SecretString::new("routing test passphrase".into())
     }
 
+    async fn routing_secret(vault: &Vault) -> tradeguard_crypto::secret::SecretKey<32> {
+        vault
+            .unlock(&pass())
+            .await
+            .unwrap()
+            .routing_secret()
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn routing_secret_is_made_once_and_kept_sealed_per_installation() {
         let dir = tempfile::tempdir().unwrap();
         let a = vault(dir.path(), "a.db").await;
-        let first = a
-            .unlock(&pass())
-            .await
-            .unwrap()
-            .routing_secret()
-            .await
-            .unwrap();
-        let again = a
-            .unlock(&pass())
-            .await
-            .unwrap()
-            .routing_secret()
-            .await
-            .unwrap();
+        let first = routing_secret(&a).await;
+        let again = routing_secret(&a).await;
         assert_eq!(
             first.expose_secret(),
             again.expose_secret(),
             "kept across unlocks"
         );
         let b = vault(dir.path(), "b.db").await;
-        let other = b
-            .unlock(&pass())
-            .await
-            .unwrap()
-            .routing_secret()
-            .await
-            .unwrap();
+        let other = routing_secret(&b).await;
         assert_ne!(first.expose_secret(), other.expose_secret());
         let rows = a.store.vault_gateway_keys().await.unwrap();
         let row = rows.iter().find(|r| r.name == "routing").unwrap();

@@ -686,24 +686,7 @@ SOL = 0.10
         assert_eq!(syms.len(), 3, "{syms:?}");
         let r = live.check(order(Side::Buy, "0.01")).await.unwrap_err();
         assert!(r.to_string().contains("BTC"), "no price yet: {r}");
-        let rules = InstrumentRules::new(d("0.1"), d("0.00001"), d("0.0001"), d("0.5")).unwrap();
-        let mut quotes = BTreeMap::new();
-        for (s, p) in [
-            ("BTC/USD", "60000"),
-            ("ETH/USD", "3000"),
-            ("SOL/USD", "100"),
-        ] {
-            let q = Quote {
-                rules: Some(rules),
-                last: Some(d(p)),
-            };
-            quotes.insert(ExSymbol::parse(s).unwrap(), q);
-        }
-        live.set_quotes("kraken-main", quotes);
-        live.set_balances(
-            "kraken-main",
-            vec![balance("USD", "100000"), balance("BTC", "0.1")],
-        );
+        feed(&live);
         live.check(order(Side::Buy, "0.01")).await.unwrap();
         let r = live.check(order(Side::Sell, "5")).await.unwrap_err();
         assert!(r.to_string().contains("only 0.1 is free"), "{r}");
