@@ -72,6 +72,30 @@ impl FillAggregates {
         Ok(())
     }
 
+    /// Adds totals kept elsewhere (a gateway keeps them per day in its database) to the
+    /// account's. On error nothing changes.
+    pub fn absorb(&mut self, totals: &AccountAggregate) -> Result<(), AnalyticsError> {
+        let acc = self.account(&totals.profile, &totals.exchange);
+        let overflow = AnalyticsError::Overflow { what: "volume" };
+        let new_volume = acc.volume.checked_add(totals.volume).ok_or(overflow.clone())?;
+        let new_fees = acc.fees.checked_add(totals.fees).ok_or(overflow)?;
+        acc.volume = new_volume;
+        acc.fees = new_fees;
+        acc.trade_count = acc.trade_count.saturating_add(totals.trade_count);
+        acc.orders.merge(&totals.orders);
+        let earlier = |a: Option<Timestamp>, b: Option<Timestamp>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let later = |a: Option<Timestamp>, b: Option<Timestamp>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        acc.first_fill = earlier(acc.first_fill, totals.first_fill);
+        acc.last_fill = later(acc.last_fill, totals.last_fill);
+        Ok(())
+    }
+
     /// Folds in one order outcome.
     pub fn record_order(&mut self, order: &OrderRecord) {
         self.account(&order.profile, &order.exchange)
@@ -191,6 +215,11 @@ impl AggregatedLedger {
     /// Keeps a rebalance event.
     pub fn record_rebalance(&mut self, r: RebalanceEvent) {
         self.rebalances.push(r);
+    }
+
+    /// Adds totals of fills folded earlier (see [`FillAggregates::absorb`]).
+    pub fn absorb(&mut self, totals: &AccountAggregate) -> Result<(), AnalyticsError> {
+        self.aggregates.absorb(totals)
     }
 
     /// The aggregates kept in place of fills.

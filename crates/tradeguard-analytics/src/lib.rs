@@ -47,7 +47,7 @@ mod strict_json;
 mod timestamp;
 mod valuation;
 
-pub use activity::{ActivityStats, OrderCounts};
+pub use activity::{ActivityStats, OrderCounts, fill_in_base};
 pub use aggregate::{AccountAggregate, AggregatedLedger, FillAggregates};
 pub use conventions::{CRYPTO_PERIODS_PER_YEAR, Conventions, ConventionsStatement};
 pub use correlation::{CorrelationMatrix, correlation_matrix};

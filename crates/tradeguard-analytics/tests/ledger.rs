@@ -180,6 +180,31 @@ fn aggregated_only_report_equals_raw_report() {
 }
 
 #[test]
+fn absorbed_totals_give_the_raw_report() {
+    // A gateway folds some fills into stored totals and reports the rest raw.
+    let ledger = scenario();
+    let raw = analyze_ledger(&ledger, &Conventions::default()).unwrap();
+    let (kept, folded) = ledger.fills.split_at(ledger.fills.len() / 2);
+    assert!(!kept.is_empty() && !folded.is_empty());
+    let mut earlier = AggregatedLedger::new(ledger.base_currency.clone());
+    for p in &ledger.prices {
+        earlier.record_price(p).unwrap();
+    }
+    for f in folded {
+        earlier.record_fill(f).unwrap();
+    }
+    let mut now = AggregatedLedger::from_ledger(Ledger {
+        fills: kept.to_vec(),
+        ..ledger.clone()
+    })
+    .unwrap();
+    for totals in earlier.aggregates().accounts() {
+        now.absorb(totals).unwrap();
+    }
+    assert_eq!(now.report(&Conventions::default()).unwrap(), raw);
+}
+
+#[test]
 fn fail_fill_without_price_names_the_asset() {
     let mut ledger = scenario();
     ledger.fills[0].fee_asset = asset("BNB");

@@ -11,8 +11,8 @@ use tradeguard_audit::clock::ManualClock;
 use tradeguard_audit::entry::Entry;
 use tradeguard_audit::event::Redactor;
 use tradeguard_audit::events::{
-    Actor, AuthFailure, AuthMethod, Event, KINDS, LockSubject, OrderRef, PrincipalChange,
-    SessionEnd, Side, ThreatResponse, TradingState, config_digest,
+    Actor, AuthFailure, AuthMethod, Event, FillDetail, KINDS, LockSubject, OrderRef,
+    PrincipalChange, SessionEnd, Side, ThreatResponse, TradingState, config_digest,
 };
 use tradeguard_audit::memory_log::MemoryLog;
 use tradeguard_crypto::secret::{SecretBytes, SecretString};
@@ -112,12 +112,22 @@ fn samples() -> Vec<Event> {
         },
         Event::OrderFilled {
             order: order(),
-            trade_id: "t-9".into(),
-            qty: dec("0.010"),
-            price: dec("64250.10"),
-            fee: dec("0.00001"),
-            fee_asset: Some("BTC".into()),
+            detail: FillDetail::Trade {
+                trade_id: "t-9".into(),
+                qty: dec("0.010"),
+                price: dec("64250.10"),
+                fee: dec("0.00001"),
+                fee_asset: Some("BTC".into()),
+            },
             complete: false,
+        },
+        // Aggregated-only mode: the same fields, the trade withheld.
+        Event::OrderFilled {
+            order: order(),
+            detail: FillDetail::Withheld {
+                trade_id: secret("trade"),
+            },
+            complete: true,
         },
         Event::OrderCancelled {
             order: order(),
@@ -234,7 +244,16 @@ fn every_kind_is_written_without_its_secrets() {
     assert_eq!(kinds.len(), KINDS.len(), "every kind has a sample");
     let text = String::from_utf8(log.entries().concat()).unwrap();
     assert!(!text.contains(MARK), "a sensitive value reached the log");
-    for value in ["did", "203.0.113.7", "kid", "ip2", "sess", "apikey", "kid3"] {
+    for value in [
+        "did",
+        "203.0.113.7",
+        "kid",
+        "ip2",
+        "sess",
+        "apikey",
+        "kid3",
+        "trade",
+    ] {
         let logged = redactor.search_value(&format!("{MARK}-{value}"));
         assert!(
             text.contains(&logged),

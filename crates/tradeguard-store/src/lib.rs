@@ -51,6 +51,7 @@ pub mod audit;
 pub mod cache;
 pub mod equity;
 mod error;
+pub mod fill_aggregates;
 mod error_map;
 pub mod gateway;
 mod meta;

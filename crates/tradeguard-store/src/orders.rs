@@ -287,11 +287,15 @@ impl Store {
         rows.iter().map(decode_fill).collect()
     }
 
-    /// The time of the newest stored fill of `symbol` for `account` (a poller's cursor).
+    /// The time of the newest stored fill of `symbol` for `account` (a poller's cursor),
+    /// counting fills folded into aggregates and deleted since (migration 0008).
     pub async fn fills_latest_time(&self, account: &str, symbol: &str) -> Result<Option<i64>> {
         let mut conn = self.acquire().await?;
         let row = sqlx::query(
-            "SELECT time_ms FROM exchange_fills WHERE account = $1 AND symbol = $2 \
+            "SELECT time_ms FROM ( \
+               SELECT time_ms FROM exchange_fills WHERE account = $1 AND symbol = $2 \
+               UNION ALL \
+               SELECT time_ms FROM fill_cursors WHERE account = $1 AND symbol = $2) t \
              ORDER BY time_ms DESC LIMIT 1",
         )
         .bind(account)

@@ -6,7 +6,7 @@ use serde_json::Value;
 use tradeguard_crypto::secret::SecretString;
 
 use super::Event;
-use super::types::{LockSubject, OrderRef, TradingState};
+use super::types::{FillDetail, LockSubject, OrderRef, TradingState};
 use crate::AuditError;
 use crate::clock::format_ms;
 use crate::event::AuditEvent;
@@ -210,20 +210,31 @@ pub(super) fn encode(event: &Event) -> Result<AuditEvent, AuditError> {
             .text("exchange_order_id", exchange_order_id)?,
         Event::OrderFilled {
             order,
-            trade_id,
-            qty,
-            price,
-            fee,
-            fee_asset,
+            detail,
             complete,
-        } => f
-            .order(order)?
-            .text("trade_id", trade_id)?
-            .money("qty", *qty)?
-            .money("price", *price)?
-            .money("fee", *fee)?
-            .opt_text("fee_asset", fee_asset.as_deref())?
-            .public("complete", *complete)?,
+        } => match detail {
+            FillDetail::Trade {
+                trade_id,
+                qty,
+                price,
+                fee,
+                fee_asset,
+            } => f
+                .order(order)?
+                .text("trade_id", trade_id)?
+                .money("qty", *qty)?
+                .money("price", *price)?
+                .money("fee", *fee)?
+                .opt_text("fee_asset", fee_asset.as_deref())?,
+            FillDetail::Withheld { trade_id } => f
+                .order(order)?
+                .secret("trade_id", trade_id)?
+                .public("qty", Value::Null)?
+                .public("price", Value::Null)?
+                .public("fee", Value::Null)?
+                .public("fee_asset", Value::Null)?,
+        }
+        .public("complete", *complete)?,
         Event::OrderCancelled { order, by, reason } => f
             .order(order)?
             .text("by", by)?

@@ -23,8 +23,8 @@ mod encode;
 mod types;
 
 pub use types::{
-    Actor, AuthFailure, AuthMethod, LockSubject, OrderRef, PrincipalChange, SessionEnd, Side,
-    ThreatResponse, TradingState,
+    Actor, AuthFailure, AuthMethod, FillDetail, LockSubject, OrderRef, PrincipalChange, SessionEnd,
+    Side, ThreatResponse, TradingState,
 };
 
 use rust_decimal::Decimal;
@@ -197,16 +197,8 @@ pub enum Event {
     OrderFilled {
         /// Which order.
         order: OrderRef,
-        /// The exchange's trade id.
-        trade_id: String,
-        /// Quantity filled by this trade.
-        qty: Decimal,
-        /// Price of this trade.
-        price: Decimal,
-        /// Fee charged.
-        fee: Decimal,
-        /// Asset the fee was charged in, when the exchange reports it (Kraken does not).
-        fee_asset: Option<String>,
+        /// The trade, in full or withheld (aggregated-only mode).
+        detail: FillDetail,
         /// True when the order is now completely filled.
         complete: bool,
     },

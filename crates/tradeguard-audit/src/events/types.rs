@@ -1,5 +1,6 @@
 //! The small types [`super::Event`] is made of.
 
+use rust_decimal::Decimal;
 use tradeguard_crypto::secret::SecretString;
 
 /// Who acted: a principal's name (public) and the key id it signed with (HMAC-ed), and where
@@ -141,6 +142,31 @@ pub struct OrderRef {
     pub exchange: String,
     /// Symbol as the exchange writes it.
     pub symbol: String,
+}
+
+/// What an `order.filled` entry says about the trade.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FillDetail {
+    /// Everything (the default): the trade id, quantity, price and fee.
+    Trade {
+        /// The exchange's trade id.
+        trade_id: String,
+        /// Quantity filled by this trade.
+        qty: Decimal,
+        /// Price of this trade.
+        price: Decimal,
+        /// Fee charged.
+        fee: Decimal,
+        /// Asset the fee was charged in, when the exchange reports it (Kraken does not).
+        fee_asset: Option<String>,
+    },
+    /// Aggregated-only mode (`[analytics] aggregated_only`): the trade id is logged as its
+    /// HMAC (searchable by whoever holds the trade id) and `qty`, `price`, `fee` and
+    /// `fee_asset` are `null`; the trade survives only in the gateway's daily totals.
+    Withheld {
+        /// The exchange's trade id (logged as its HMAC).
+        trade_id: SecretString,
+    },
 }
 
 /// Order side.

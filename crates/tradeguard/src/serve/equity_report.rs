@@ -74,6 +74,9 @@ pub struct AnalyticsConfig {
     pub periods_per_year: Option<u32>,
     /// The annual risk-free rate (0.04 for 4 %, default 0), converted geometrically per period.
     pub risk_free_rate: f64,
+    /// Aggregated-only mode: keep daily totals of fills and drop each fill once its order is
+    /// final ([`super::fill_fold`]); `order.filled` withholds the trade. Default false.
+    pub aggregated_only: bool,
 }
 
 impl AnalyticsConfig {
@@ -101,6 +104,9 @@ impl AnalyticsConfig {
                  the day summed into it)"
             }
         });
+        if self.aggregated_only {
+            s.definitions.push_str(super::fill_fold::STATEMENT);
+        }
         s
     }
 }

@@ -5,7 +5,8 @@
 //! with the price marks its snapshots were valued at (the asset correlation).
 //!
 //! Activity (trades, volume, fees, orders per outcome and their success rate) comes from the
-//! ledger; an order counts once final: filled, cancelled (partially filled when it had
+//! ledger, plus the daily totals of fills folded in aggregated-only mode
+//! ([`super::fill_fold`], counted by whole UTC days); an order counts once final: filled, cancelled (partially filled when it had
 //! fills) or rejected by the exchange (orders the risk checks refused never reach the ledger).
 //! Portfolio value, returns, volatility, drawdown, ratios and concentration come from the
 //! equity history per profile, per exchange and overall, under the conventions
@@ -37,6 +38,7 @@ use tradeguard_vault::UnlockedVault;
 
 use super::config::ServeConfig;
 use super::equity_report::{AnalyticsConfig, Histories};
+use super::fill_fold;
 use super::rebalance_history::RebalanceHistory;
 use super::risk::LiveRisk;
 use super::venues::Venues;
@@ -96,11 +98,7 @@ impl ServeReports {
                 })
             })
             .collect();
-        let base = config
-            .risk
-            .profiles
-            .first()
-            .map_or("USD", |p| p.quote.as_str());
+        let base = report_base(config);
         Self {
             log,
             vault,
@@ -131,11 +129,7 @@ impl ServeReports {
             rebalances: Vec::new(),
         };
         for a in &self.accounts {
-            let profiles = self.risk.profiles_of(&a.name);
-            let profile = name(ProfileId::new(match profiles.as_slice() {
-                [one] => one.as_str(),
-                _ => a.name.as_str(),
-            }))?;
+            let profile = name(ProfileId::new(report_profile(&self.risk, &a.name)))?;
             let exchange = name(ExchangeId::new(a.exchange))?;
             let fills = a
                 .ledger
@@ -146,7 +140,7 @@ impl ServeReports {
                 .iter()
                 .filter(|f| f.symbol.quote().as_str() == base.as_str())
             {
-                if let Some(fill) = fill(f, &profile, &exchange) {
+                if let Some(fill) = analytics_fill(f, &profile, &exchange) {
                     out.prices.push(PriceQuote {
                         time: fill.time,
                         asset: fill.base.clone(),
@@ -212,8 +206,27 @@ impl ReportSource for ServeReports {
             .await
             .map_err(|e| unavailable(&format!("rebalances in the audit log: {e}")))?;
         ledger.rebalances.sort_by_key(|r| r.time);
-        let mut body = analyze_ledger(&ledger, &self.conventions).map_err(|e| unavailable(&e))?;
+        let base = ledger.base_currency.clone();
+        // Daily totals of folded fills exist once aggregated-only mode has been on, and stay
+        // part of the report if it was switched off since.
+        let (first, end) = fill_fold::days_overlapping(from, until);
+        let stored = self
+            .store
+            .aggregates_between_days(first, end)
+            .await
+            .map_err(|e| unavailable(&format!("daily fill totals: {e}")))?;
+        let folded = self.analytics.aggregated_only || !stored.is_empty();
+        let mut body = if folded {
+            fill_fold::activity_ledger(ledger, &stored)
+                .and_then(|l| l.report(&self.conventions))
+                .map_err(|e| unavailable(&e))?
+        } else {
+            analyze_ledger(&ledger, &self.conventions).map_err(|e| unavailable(&e))?
+        };
         body.conventions = self.analytics.statement(&self.conventions);
+        if folded && !self.analytics.aggregated_only {
+            body.conventions.definitions.push_str(fill_fold::STATEMENT);
+        }
         let rows = self
             .store
             .equity_range(from, until)
@@ -221,11 +234,11 @@ impl ReportSource for ServeReports {
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
         let marks = self
             .store
-            .price_marks_range(ledger.base_currency.as_str(), from, until)
+            .price_marks_range(base.as_str(), from, until)
             .await
             .map_err(|e| unavailable(&format!("price marks: {e}")))?;
-        Histories::new(&rows, &ledger.base_currency)
-            .with_prices(&marks, &ledger.base_currency)
+        Histories::new(&rows, &base)
+            .with_prices(&marks, &base)
             .resampled(self.analytics.period)
             .apply(&mut body, &self.conventions)
             .map_err(|e| unavailable(&format!("equity history: {e}")))?;
@@ -241,6 +254,23 @@ impl ReportSource for ServeReports {
             .gateway_signing_key()
             .map_err(|e| unavailable(&e))?;
         sign_report(&report, &key).map_err(|e| unavailable(&e))
+    }
+}
+
+/// The report's base currency: the first profile's quote asset (USD when there is none).
+pub fn report_base(config: &ServeConfig) -> &str {
+    config
+        .risk
+        .profiles
+        .first()
+        .map_or("USD", |p| p.quote.as_str())
+}
+
+/// The profile an account's activity is reported under: its only profile, else its name.
+pub fn report_profile(risk: &LiveRisk, account: &str) -> String {
+    match risk.profiles_of(account).as_slice() {
+        [one] => one.as_str().to_owned(),
+        _ => account.to_owned(),
     }
 }
 
@@ -273,7 +303,7 @@ fn order(e: &LedgerEntry, profile: &ProfileId, exchange: &ExchangeId) -> Option<
 
 /// A ledger fill as analytics reads it; `None` for one analytics would refuse (no positive
 /// quantity or price, a negative fee, an unnamed asset).
-fn fill(f: &ex::Fill, profile: &ProfileId, exchange: &ExchangeId) -> Option<Fill> {
+pub fn analytics_fill(f: &ex::Fill, profile: &ProfileId, exchange: &ExchangeId) -> Option<Fill> {
     if f.quantity <= Decimal::ZERO || f.price <= Decimal::ZERO || f.fee < Decimal::ZERO {
         return None;
     }
@@ -368,7 +398,7 @@ mod tests {
             is_maker: None,
             time: UnixMillis(1_700_000_000_123),
         };
-        let got = fill(&base, &p, &e).unwrap();
+        let got = analytics_fill(&base, &p, &e).unwrap();
         assert_eq!(got.fee_asset.as_str(), "USD", "the quote when not reported");
         assert_eq!(got.time.unix_seconds(), 1_700_000_000);
         let cases = [
@@ -386,7 +416,7 @@ mod tests {
             },
         ];
         for (i, f) in cases.iter().enumerate() {
-            assert!(fill(f, &p, &e).is_none(), "TC{i} failed");
+            assert!(analytics_fill(f, &p, &e).is_none(), "TC{i} failed");
         }
     }
 }

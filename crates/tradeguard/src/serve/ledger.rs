@@ -7,21 +7,28 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tradeguard_audit::event::Redactor;
 use tradeguard_audit::sink::AuditSink;
 use tradeguard_exchange::ledger::OrderLedger;
 use tradeguard_exchange::model::{AccountId, Balance, Fill, Order, Symbol, UnixMillis};
 use tradeguard_exchange::poller::{ConnectivityStatus, PollStore, SqlPollStore};
 use tradeguard_store::Store;
 
-use super::config::AccountSection;
+use super::config::{AccountSection, ServeConfig};
+use super::evidence::{report_base, report_profile};
+use super::fill_fold::{FillFolder, FoldAccount};
 use super::order_events::{AccountNames, AuditedLedger};
 use super::risk::LiveRisk;
 
 /// The order ledger in `store`, appending each order's lifecycle to `log` before recording it;
-/// orders are named by their account's profile (from `risk`) and exchange.
+/// orders are named by their account's profile (from `risk`) and exchange. Folded fills are
+/// recognised by their HMAC under `redactor` (the log's); with `withhold`, `order.filled`
+/// withholds the trade (aggregated-only mode, [`super::fill_fold`]).
 pub fn open(
     store: &Store,
     log: Arc<dyn AuditSink>,
+    redactor: &Redactor,
+    withhold: bool,
     risk: &LiveRisk,
     accounts: &BTreeMap<String, AccountSection>,
 ) -> Arc<dyn OrderLedger> {
@@ -36,7 +43,41 @@ pub fn open(
             (name.clone(), AccountNames { profile, exchange })
         })
         .collect();
-    Arc::new(AuditedLedger::new(store.clone(), log, names))
+    let ledger = AuditedLedger::new(store.clone(), log, names).with_tombstones(redactor.clone());
+    Arc::new(if withhold {
+        ledger.withholding_trades()
+    } else {
+        ledger
+    })
+}
+
+/// The fill folder of aggregated-only mode, when `[analytics] aggregated_only` is on: every
+/// account's fills, named and valued as the signed report names and values them.
+pub fn folder(
+    store: &Store,
+    redactor: &Redactor,
+    risk: &LiveRisk,
+    config: &ServeConfig,
+) -> anyhow::Result<Option<FillFolder>> {
+    if !config.analytics.aggregated_only {
+        return Ok(None);
+    }
+    let accounts = config
+        .accounts
+        .iter()
+        .map(|(name, a)| FoldAccount {
+            account: name.clone(),
+            profile: report_profile(risk, name),
+            exchange: a.connector.exchange.as_str().to_owned(),
+        })
+        .collect();
+    let base = report_base(config);
+    Ok(Some(FillFolder::new(
+        store.clone(),
+        redactor.clone(),
+        base,
+        accounts,
+    )?))
 }
 
 /// The poller's store: every snapshot is written to the database first, then fed to the risk

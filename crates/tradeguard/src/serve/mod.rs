@@ -23,6 +23,7 @@ pub mod demo;
 pub mod equity;
 pub mod equity_report;
 pub mod evidence;
+pub mod fill_fold;
 pub mod halt;
 pub mod history;
 pub mod intents;

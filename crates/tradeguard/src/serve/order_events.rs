@@ -3,7 +3,12 @@
 //! `order.acknowledged` (the exchange has it), `order.unknown` (placement outcome unknown),
 //! `order.rejected` (refused by the exchange, proven never placed, or never sent),
 //! `order.cancelled` (by a client's request, the halt, or the exchange) and `order.filled` for
-//! each fill (quantity, price, fee, trade id).
+//! each fill (quantity, price, fee, trade id). In aggregated-only mode
+//! ([`AuditedLedger::withholding_trades`]) `order.filled` withholds the trade: its trade id
+//! is logged as its HMAC and its quantity, price and fee are `null`. A fill already folded
+//! into the daily totals ([`super::fill_fold`]) is recognised by that HMAC
+//! ([`AuditedLedger::with_tombstones`]) and not counted again, in either mode (the mode may
+//! have been switched off since).
 //!
 //! Fail closed, and nothing lost: when the log does not take an event, the ledger does not
 //! move, and the caller gets the error (a client's request fails). What already happened at
@@ -21,9 +26,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
-use tradeguard_audit::event::AuditEvent;
-use tradeguard_audit::events::{Event, OrderRef};
+use tradeguard_audit::event::{AuditEvent, Redactor};
+use tradeguard_audit::events::{Event, FillDetail, OrderRef};
 use tradeguard_audit::sink::AuditSink;
+use tradeguard_crypto::secret::SecretString;
 use tradeguard_exchange::ledger::{
     FillRecord, LedgerEntry, LedgerError, OrderLedger, OrderState, SqlLedger, Transition,
 };
@@ -90,6 +96,10 @@ pub struct AuditedLedger {
     sink: Arc<dyn AuditSink>,
     names: BTreeMap<String, AccountNames>,
     filled: tokio::sync::Mutex<Filled>,
+    /// The log's redactor, whose HMAC of a trade id is its tombstone once folded.
+    tombstones: Option<Redactor>,
+    /// Aggregated-only mode: `order.filled` withholds the trade.
+    withhold: bool,
 }
 
 /// Quantity filled so far per exchange order, from the recorded fills (read once per account).
@@ -116,7 +126,34 @@ impl AuditedLedger {
             sink,
             names,
             filled: tokio::sync::Mutex::default(),
+            tombstones: None,
+            withhold: false,
         }
+    }
+
+    /// A fill whose trade id's HMAC under `redactor` (the audit log's) is tombstoned was
+    /// folded into the daily totals: it is not recorded or logged again.
+    pub fn with_tombstones(mut self, redactor: Redactor) -> Self {
+        self.tombstones = Some(redactor);
+        self
+    }
+
+    /// Aggregated-only mode: `order.filled` withholds the trade.
+    pub fn withholding_trades(mut self) -> Self {
+        self.withhold = true;
+        self
+    }
+
+    /// True when the fill was folded into the daily totals.
+    async fn folded(&self, account: &AccountId, fill: &Fill) -> Result<bool, LedgerError> {
+        let Some(r) = &self.tombstones else {
+            return Ok(false);
+        };
+        let digest = r.search_value(&fill.trade_id.to_string());
+        self.store
+            .fill_tombstoned(account.as_str(), &digest)
+            .await
+            .map_err(storage)
     }
 
     fn order_ref(&self, account: &AccountId, exchange: ExchangeId, r: &OrderRequest) -> OrderRef {
@@ -228,13 +265,21 @@ impl AuditedLedger {
                 symbol: fill.symbol.to_string(),
             },
         };
+        let detail = match self.withhold {
+            false => FillDetail::Trade {
+                trade_id: fill.trade_id.to_string(),
+                qty: fill.quantity,
+                price: fill.price,
+                fee: fill.fee,
+                fee_asset: fill.fee_asset.as_ref().map(|a| a.as_str().to_owned()),
+            },
+            true => FillDetail::Withheld {
+                trade_id: SecretString::new(fill.trade_id.to_string()),
+            },
+        };
         Ok(Event::OrderFilled {
             order,
-            trade_id: fill.trade_id.to_string(),
-            qty: fill.quantity,
-            price: fill.price,
-            fee: fill.fee,
-            fee_asset: fill.fee_asset.as_ref().map(|a| a.as_str().to_owned()),
+            detail,
             complete: entry.is_some_and(|e| before + fill.quantity >= e.request.quantity()),
         })
     }
@@ -326,6 +371,18 @@ impl OrderLedger for AuditedLedger {
             .fill_get(account.as_str(), &fill.trade_id.to_string())
             .await
             .map_err(storage)?;
+        if known.is_none() && self.folded(account, fill).await? {
+            let owner = self
+                .store
+                .order_client_id(account.as_str(), fill.exchange_order_id.as_str())
+                .await
+                .map_err(storage)?
+                .and_then(|c| ClientOrderId::parse(&c).ok());
+            return Ok(FillRecord {
+                new: false,
+                client_order_id: owner,
+            });
+        }
         if known.is_none() {
             let event = self.fill_event(account, fill).await?;
             self.append(&[event]).await?;

@@ -203,8 +203,15 @@ async fn start_gateway(
         .collect();
     let gw_clock = Arc::new(tradeguard_gateway::clock::SystemClock);
     let risk = Arc::new(LiveRisk::new(&config.risk, &exchanges, gw_clock)?);
-    let ledger: Arc<dyn OrderLedger> =
-        ledger::open(&store, Arc::new(log.clone()), &risk, &config.accounts);
+    let folder = ledger::folder(&store, log.redactor(), &risk, config)?;
+    let ledger: Arc<dyn OrderLedger> = ledger::open(
+        &store,
+        Arc::new(log.clone()),
+        log.redactor(),
+        folder.is_some(),
+        &risk,
+        &config.accounts,
+    );
     let accounts = venues::connect(
         &hub,
         &config.accounts,
@@ -311,6 +318,7 @@ async fn start_gateway(
         trading: state.trading.clone(),
         audit: log.clone(),
         equity: super::equity::EquityRecorder::for_accounts(store.clone(), interval, config),
+        folder,
     };
     poll.once().await;
     let (stop, stopped) = watch::channel(false);

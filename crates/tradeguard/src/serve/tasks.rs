@@ -47,11 +47,13 @@ pub struct PollLoop {
     pub audit: AuditLog,
     /// Values the profiles and accounts after each poll.
     pub equity: super::equity::EquityRecorder,
+    /// Aggregated-only mode: folds final orders' fills into daily totals after each poll.
+    pub folder: Option<super::fill_fold::FillFolder>,
 }
 
 impl PollLoop {
-    /// One round: keys not confirmed yet, market data, then the poller and the equity history;
-    /// while HALTED, any open order is cancelled.
+    /// One round: keys not confirmed yet, market data, then the poller, the equity history and
+    /// (aggregated-only mode) the folding of fills; while HALTED, any open order is cancelled.
     pub async fn once(&self) {
         let started = super::equity::now();
         self.recheck_keys().await;
@@ -66,6 +68,9 @@ impl PollLoop {
         self.poller.poll_once().await;
         self.equity.record(|a| self.risk.marks(a), started).await;
         self.follow_closed().await;
+        if let Some(f) = &self.folder {
+            f.fold_all(super::equity::now().0).await;
+        }
         if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
             self.sweep().await;
         }

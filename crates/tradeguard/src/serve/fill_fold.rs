@@ -1,0 +1,696 @@
+//! Aggregated-only mode (`[analytics] aggregated_only = true`), for users whose compliance
+//! rules forbid keeping trade-level records. The order ledger still records each fill when it
+//! arrives (it needs them while the order is open: deduplication, how much is filled), and
+//! the audit log's `order.filled` withholds the trade ([`super::order_events`]). Once a
+//! fill's order is final (or, for a fill of an order placed outside the gateway, once it is
+//! [`ORPHAN_GRACE_MS`] old), [`FillFolder`] folds it into its account's totals for its UTC
+//! day (trades, volume and fees in the report's base currency, migration 0008) and deletes it,
+//! in one transaction. What stays of the fill is the HMAC of its trade id (the value the
+//! audit log holds, so the same trade polled again is not counted twice) and the newest
+//! folded time per pair (the poller's cursor).
+//!
+//! A fill is valued as the signed report values it: at its own price, in the base currency
+//! (the first profile's quote asset). A fill in another quote asset, or one analytics would
+//! refuse, is not in the report either: it is dropped without being counted. A fill whose fee
+//! is in an asset with no price at its time (a fee in BNB) cannot be valued; it is kept, with
+//! a warning, and the report values it as it does in the default mode.
+//!
+//! The report ([`activity_ledger`]) counts the stored totals of each UTC day that overlaps its
+//! window together with the fills not folded yet, and says so in its conventions.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use tradeguard_analytics::ledger::{Asset, ExchangeId, Ledger, PriceQuote, ProfileId};
+use tradeguard_analytics::{
+    AccountAggregate, AggregatedLedger, AnalyticsError, OrderCounts, PriceBook, Timestamp,
+    fill_in_base,
+};
+use tradeguard_audit::event::Redactor;
+use tradeguard_exchange::model as ex;
+use tradeguard_store::fill_aggregates::AggregateRow;
+use tradeguard_store::orders::FillRow;
+use tradeguard_store::{Store, StoreError, Tx};
+
+use super::evidence::analytics_fill;
+
+/// A fill of no ledger order is folded once it is this old (an order the gateway placed may
+/// get its first fill before its exchange id is recorded).
+pub const ORPHAN_GRACE_MS: i64 = 10 * 60 * 1000;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What the conventions of a report in aggregated-only mode add.
+pub const STATEMENT: &str = "; aggregated-only mode: fills already folded into daily totals \
+     count with the whole UTC day they fall in, for every day that overlaps the window";
+
+/// Why a fold did not happen (nothing was changed; the next poll tries again).
+#[derive(Debug, thiserror::Error)]
+pub enum FoldError {
+    /// The database failed.
+    #[error("fill aggregation: {0}")]
+    Store(#[from] StoreError),
+    /// Another gateway replica changed the same day's totals first.
+    #[error(
+        "fill aggregation: the totals of {account} for day {day} changed under this fold (another replica); retried at the next poll"
+    )]
+    Contention {
+        /// The account.
+        account: String,
+        /// The UTC day number.
+        day: i64,
+    },
+    /// A stored total is not a decimal.
+    #[error(
+        "fill aggregation: the stored {what} of {account} is not a decimal; check table fill_aggregates"
+    )]
+    Corrupt {
+        /// The account.
+        account: String,
+        /// The column.
+        what: &'static str,
+    },
+}
+
+/// One account whose fills are folded.
+#[derive(Clone, Debug)]
+pub struct FoldAccount {
+    /// `[accounts.<name>]`, the ledger's account id.
+    pub account: String,
+    /// The profile its activity is reported under (its only profile, else the account name).
+    pub profile: String,
+    /// `binance`, `coinbase`, `coinbaseexchange` or `kraken`.
+    pub exchange: String,
+}
+
+/// What one fold did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Folded {
+    /// Fills added to the totals and deleted.
+    pub counted: usize,
+    /// Fills deleted without being counted (not in the report's base currency).
+    pub dropped: usize,
+    /// Fills kept because their fee has no price.
+    pub kept: usize,
+}
+
+/// Folds the fills of final orders into daily totals (see the module documentation).
+pub struct FillFolder {
+    store: Store,
+    redactor: Redactor,
+    base: Asset,
+    accounts: Vec<FoldAccount>,
+}
+
+/// One day's addition to an account's totals.
+struct DayDelta {
+    trades: i64,
+    volume: Decimal,
+    fees: Decimal,
+    first_ms: i64,
+    last_ms: i64,
+}
+
+enum Plan {
+    Count { volume: Decimal, fee: Decimal },
+    Drop,
+    Keep(String),
+}
+
+impl FillFolder {
+    /// Folds the fills of `accounts` in `store`, valued in `base`; `redactor` is the audit
+    /// log's, so tombstones are the HMACs its `order.filled` entries hold.
+    pub fn new(
+        store: Store,
+        redactor: Redactor,
+        base: &str,
+        accounts: Vec<FoldAccount>,
+    ) -> Result<Self, AnalyticsError> {
+        Ok(Self {
+            store,
+            redactor,
+            base: Asset::new(base)?,
+            accounts,
+        })
+    }
+
+    /// Folds every account's foldable fills at `now_ms`; failures are logged and retried at
+    /// the next call.
+    pub async fn fold_all(&self, now_ms: i64) -> Folded {
+        let mut all = Folded::default();
+        for a in &self.accounts {
+            match self.fold(a, now_ms).await {
+                Ok(f) => {
+                    all.counted += f.counted;
+                    all.dropped += f.dropped;
+                    all.kept += f.kept;
+                }
+                Err(e) => tracing::warn!(account = %a.account, error = %e, "fills not aggregated"),
+            }
+        }
+        if all != Folded::default() {
+            tracing::info!(
+                counted = all.counted,
+                dropped = all.dropped,
+                kept = all.kept,
+                "fills folded into daily totals"
+            );
+        }
+        all
+    }
+
+    /// Folds `a`'s foldable fills in one transaction.
+    pub async fn fold(&self, a: &FoldAccount, now_ms: i64) -> Result<Folded, FoldError> {
+        let rows = self
+            .store
+            .fills_foldable(&a.account, now_ms.saturating_sub(ORPHAN_GRACE_MS))
+            .await?;
+        let mut out = Folded::default();
+        if rows.is_empty() {
+            return Ok(out);
+        }
+        let mut days: BTreeMap<i64, DayDelta> = BTreeMap::new();
+        let mut tx = self.store.begin().await?;
+        for row in rows {
+            let plan = self.plan(&row, a);
+            if let Plan::Keep(e) = &plan {
+                tracing::warn!(account = %a.account, error = %e, "fill kept: it cannot be valued");
+                out.kept += 1;
+                continue;
+            }
+            // Taken by another replica since it was read: that replica folds it.
+            let Some(taken) = tx.fill_take(&a.account, &row.trade_id).await? else {
+                continue;
+            };
+            let digest = self.redactor.search_value(&taken.trade_id);
+            tx.fill_tombstone(&a.account, &digest).await?;
+            tx.fill_cursor_advance(&a.account, &taken.symbol, taken.time_ms)
+                .await?;
+            let Plan::Count { volume, fee } = plan else {
+                out.dropped += 1;
+                continue;
+            };
+            out.counted += 1;
+            let d = days
+                .entry(taken.time_ms.div_euclid(DAY_MS))
+                .or_insert(DayDelta {
+                    trades: 0,
+                    volume: Decimal::ZERO,
+                    fees: Decimal::ZERO,
+                    first_ms: taken.time_ms,
+                    last_ms: taken.time_ms,
+                });
+            d.trades += 1;
+            d.volume += volume;
+            d.fees += fee;
+            d.first_ms = d.first_ms.min(taken.time_ms);
+            d.last_ms = d.last_ms.max(taken.time_ms);
+        }
+        for (day, d) in days {
+            self.add_day(&mut tx, a, day, d).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// How `row` is folded: its volume and fee in the base currency, dropped, or kept.
+    fn plan(&self, row: &FillRow, a: &FoldAccount) -> Plan {
+        let Ok(f) = serde_json::from_str::<ex::Fill>(&row.fill) else {
+            return Plan::Keep(format!("stored fill {} is not a fill", row.trade_id));
+        };
+        let (Ok(profile), Ok(exchange)) = (
+            ProfileId::new(a.profile.as_str()),
+            ExchangeId::new(a.exchange.as_str()),
+        ) else {
+            return Plan::Drop;
+        };
+        let Some(fill) = analytics_fill(&f, &profile, &exchange) else {
+            return Plan::Drop;
+        };
+        if fill.quote != self.base {
+            return Plan::Drop;
+        }
+        let own_price = PriceQuote {
+            time: fill.time,
+            asset: fill.base.clone(),
+            price: fill.price,
+        };
+        let book = PriceBook::new(self.base.clone(), &[own_price]);
+        match fill_in_base(&fill, &book) {
+            Ok((volume, fee)) => Plan::Count { volume, fee },
+            Err(e) => Plan::Keep(e.to_string()),
+        }
+    }
+
+    /// Adds `d` to the stored totals of `a` on `day` (compare-and-set).
+    async fn add_day(
+        &self,
+        tx: &mut Tx,
+        a: &FoldAccount,
+        day: i64,
+        d: DayDelta,
+    ) -> Result<(), FoldError> {
+        let corrupt = |what| FoldError::Corrupt {
+            account: a.account.clone(),
+            what,
+        };
+        let lost = || FoldError::Contention {
+            account: a.account.clone(),
+            day,
+        };
+        let Some(mut row) = tx.aggregate_get(&a.account, &a.profile, day).await? else {
+            let row = AggregateRow {
+                account: a.account.clone(),
+                profile: a.profile.clone(),
+                day,
+                exchange: a.exchange.clone(),
+                quote: self.base.as_str().to_owned(),
+                trade_count: d.trades,
+                volume: d.volume.normalize().to_string(),
+                fees: d.fees.normalize().to_string(),
+                first_fill_ms: d.first_ms,
+                last_fill_ms: d.last_ms,
+                version: 1,
+            };
+            return if tx.aggregate_insert(&row).await? {
+                Ok(())
+            } else {
+                Err(lost())
+            };
+        };
+        let volume: Decimal = row.volume.parse().map_err(|_| corrupt("volume"))?;
+        let fees: Decimal = row.fees.parse().map_err(|_| corrupt("fees"))?;
+        row.trade_count += d.trades;
+        row.volume = (volume + d.volume).normalize().to_string();
+        row.fees = (fees + d.fees).normalize().to_string();
+        row.first_fill_ms = row.first_fill_ms.min(d.first_ms);
+        row.last_fill_ms = row.last_fill_ms.max(d.last_ms);
+        if tx.aggregate_update(&row).await? {
+            Ok(())
+        } else {
+            Err(lost())
+        }
+    }
+}
+
+/// The UTC days `[from, until)` overlaps, as `aggregates_between_days` takes them.
+pub fn days_overlapping(from_ms: i64, until_ms: i64) -> (i64, i64) {
+    let first = from_ms.div_euclid(DAY_MS);
+    let last = until_ms.saturating_sub(1).div_euclid(DAY_MS);
+    (first, last.saturating_add(1).max(first))
+}
+
+/// The report's activity in aggregated-only mode: `raw` (the fills not folded yet and the
+/// orders) with the stored daily totals in `stored` added; totals in another quote asset than
+/// `raw`'s base currency are left out.
+pub fn activity_ledger(
+    raw: Ledger,
+    stored: &[AggregateRow],
+) -> Result<AggregatedLedger, AnalyticsError> {
+    let base = raw.base_currency.clone();
+    let mut ledger = AggregatedLedger::from_ledger(raw)?;
+    for (index, r) in stored.iter().enumerate() {
+        if r.quote != base.as_str() {
+            continue;
+        }
+        let decimal = |s: &str| {
+            s.parse::<Decimal>()
+                .map_err(|_| AnalyticsError::InvalidRecord {
+                    kind: "daily total",
+                    index,
+                    reason: "its volume or fees are not a decimal",
+                })
+        };
+        let time = |ms: i64| Timestamp::from_unix_seconds(ms.div_euclid(1000));
+        ledger.absorb(&AccountAggregate {
+            profile: ProfileId::new(r.profile.as_str())?,
+            exchange: ExchangeId::new(r.exchange.as_str())?,
+            trade_count: u64::try_from(r.trade_count).unwrap_or(0),
+            volume: decimal(&r.volume)?,
+            fees: decimal(&r.fees)?,
+            orders: OrderCounts::default(),
+            first_fill: time(r.first_fill_ms),
+            last_fill: time(r.last_fill_ms),
+        })?;
+    }
+    Ok(ledger)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::Value;
+    use tradeguard_analytics::{ActivityStats, Conventions, analyze_ledger};
+    use tradeguard_audit::entry::Entry;
+    use tradeguard_audit::sink::MemorySink;
+    use tradeguard_crypto::secret::SecretBytes;
+    use tradeguard_exchange::ledger::{OrderLedger, OrderState, Transition};
+    use tradeguard_exchange::model::{
+        AccountId, ClientOrderId, ExchangeOrderId, OrderRequest, OrderType, Side, Symbol, TradeId,
+        UnixMillis,
+    };
+
+    use super::super::order_events::{AccountNames, AuditedLedger};
+    use super::*;
+
+    const DAY1: i64 = 1_780_000_000_000;
+
+    struct Fixture {
+        store: Store,
+        ledger: AuditedLedger,
+        sink: Arc<MemorySink>,
+        redactor: Redactor,
+        folder: FillFolder,
+        account: AccountId,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        store.migrate().await.unwrap();
+        let redactor = Redactor::new(SecretBytes::new(vec![4; 32])).unwrap();
+        let sink = Arc::new(MemorySink::new(redactor.clone()));
+        let names = AccountNames {
+            profile: "core".into(),
+            exchange: "kraken".into(),
+        };
+        let ledger = AuditedLedger::new(
+            store.clone(),
+            sink.clone(),
+            BTreeMap::from([("kraken-main".to_owned(), names)]),
+        )
+        .with_tombstones(redactor.clone())
+        .withholding_trades();
+        let account = FoldAccount {
+            account: "kraken-main".into(),
+            profile: "core".into(),
+            exchange: "kraken".into(),
+        };
+        let folder =
+            FillFolder::new(store.clone(), redactor.clone(), "USD", vec![account]).unwrap();
+        Fixture {
+            store,
+            ledger,
+            sink,
+            redactor,
+            folder,
+            account: AccountId::parse("kraken-main").unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn symbol(s: &str) -> Symbol {
+        Symbol::parse(s).unwrap()
+    }
+
+    fn fill(trade: &str, order: &str, sym: &str, qty: i64, price: i64, at: i64) -> ex::Fill {
+        ex::Fill {
+            trade_id: TradeId::parse(trade).unwrap(),
+            exchange_order_id: ExchangeOrderId::parse(order).unwrap(),
+            client_order_id: None,
+            symbol: symbol(sym),
+            side: Side::Buy,
+            price: Decimal::from(price),
+            quantity: Decimal::new(qty, 3),
+            fee: Decimal::new(15, 1),
+            fee_asset: None,
+            is_maker: Some(false),
+            time: UnixMillis(at),
+        }
+    }
+
+    impl Fixture {
+        /// An order acknowledged as `exchange_id`.
+        async fn order(&self, cid: &str, sym: &str, exchange_id: &str) -> ClientOrderId {
+            let cid = ClientOrderId::parse(cid).unwrap();
+            let r = OrderRequest::new(
+                cid.clone(),
+                symbol(sym),
+                Side::Buy,
+                OrderType::Market,
+                Decimal::ONE,
+            )
+            .unwrap();
+            let l = &self.ledger;
+            let ex_id = tradeguard_exchange::model::ExchangeId::Kraken;
+            l.record_intent(&self.account, ex_id, &r, UnixMillis(1))
+                .await
+                .unwrap();
+            l.transition(
+                &self.account,
+                &cid,
+                Transition::to(OrderState::Sent, UnixMillis(2)),
+            )
+            .await
+            .unwrap();
+            let mut t = Transition::to(OrderState::Acknowledged, UnixMillis(3));
+            t.exchange_order_id = Some(ExchangeOrderId::parse(exchange_id).unwrap());
+            l.transition(&self.account, &cid, t).await.unwrap();
+            cid
+        }
+
+        async fn close(&self, cid: &ClientOrderId) {
+            let t = Transition::to(OrderState::Filled, UnixMillis(4));
+            self.ledger.transition(&self.account, cid, t).await.unwrap();
+        }
+
+        async fn record(&self, f: &ex::Fill) -> bool {
+            self.ledger.record_fill(&self.account, f).await.unwrap().new
+        }
+
+        async fn trade_ids(&self) -> Vec<String> {
+            let rows = self.store.fills_all("kraken-main").await.unwrap();
+            rows.into_iter().map(|r| r.trade_id).collect()
+        }
+
+        fn filled_entries(&self) -> Vec<serde_json::Map<String, Value>> {
+            self.sink
+                .entries()
+                .iter()
+                .map(|b| Entry::parse(b).unwrap())
+                .filter(|e| e.kind.as_str() == "order.filled")
+                .map(|e| e.fields)
+                .collect()
+        }
+    }
+
+    /// The report's raw ledger of `fills` (those in USD), as `ServeReports` builds it.
+    fn raw(fills: &[ex::Fill]) -> Ledger {
+        let (p, e) = (
+            ProfileId::new("core").unwrap(),
+            ExchangeId::new("kraken").unwrap(),
+        );
+        let mut ledger = Ledger {
+            base_currency: Asset::new("USD").unwrap(),
+            fills: Vec::new(),
+            orders: Vec::new(),
+            snapshots: Vec::new(),
+            prices: Vec::new(),
+            flows: Vec::new(),
+            rebalances: Vec::new(),
+        };
+        for f in fills.iter().filter(|f| f.symbol.quote().as_str() == "USD") {
+            let fill = analytics_fill(f, &p, &e).unwrap();
+            ledger.prices.push(PriceQuote {
+                time: fill.time,
+                asset: fill.base.clone(),
+                price: fill.price,
+            });
+            ledger.fills.push(fill);
+        }
+        ledger.fills.sort_by_key(|f| f.time);
+        ledger.prices.sort_by_key(|p| p.time);
+        ledger
+    }
+
+    fn overall(ledger: Ledger, stored: &[AggregateRow]) -> ActivityStats {
+        let report = activity_ledger(ledger, stored)
+            .unwrap()
+            .report(&Conventions::default())
+            .unwrap();
+        report.overall.activity
+    }
+
+    /// Final orders' fills and old orphans are folded and deleted; the open order's fill and a
+    /// new orphan stay; a fill in another quote is dropped uncounted. The report from the
+    /// stored totals and the fills left equals the report from every fill.
+    #[tokio::test]
+    async fn folded_totals_give_the_same_activity_as_the_fills() {
+        let f = fixture().await;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        f.order("o-2", "ETH/USD", "X2").await;
+        let eur = f.order("o-3", "BTC/EUR", "X3").await;
+        let now = DAY1 + 3_600_000;
+        let fills = [
+            fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1),
+            fill("t2", "X1", "BTC/USD", 5, 60_100, DAY1 + 1_000),
+            fill("t3", "X2", "ETH/USD", 200, 3_000, DAY1 + 2_000),
+            fill("t4", "X3", "BTC/EUR", 1, 55_000, DAY1 + 3_000),
+            fill(
+                "t5",
+                "FOREIGN",
+                "BTC/USD",
+                2,
+                59_000,
+                now - ORPHAN_GRACE_MS - 1,
+            ),
+            fill("t6", "FOREIGN", "BTC/USD", 3, 59_500, now - 1_000),
+        ];
+        for x in &fills {
+            assert!(f.record(x).await);
+        }
+        f.close(&done).await;
+        f.close(&eur).await;
+        let want = overall(raw(&fills), &[]);
+        assert_eq!(want.trade_count, 5, "the EUR fill is not in the report");
+
+        let got = f.folder.fold(&f.folder.accounts[0], now).await.unwrap();
+        assert_eq!(
+            got,
+            Folded {
+                counted: 3,
+                dropped: 1,
+                kept: 0
+            }
+        );
+        assert_eq!(
+            f.trade_ids().await,
+            ["t3", "t6"],
+            "the open order's and the new orphan"
+        );
+        let stored = f.store.aggregates_between_days(0, i64::MAX).await.unwrap();
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert_eq!(stored[0].trade_count, 3);
+        let left: Vec<ex::Fill> = fills
+            .iter()
+            .filter(|x| ["t3", "t6"].contains(&x.trade_id.as_str()))
+            .cloned()
+            .collect();
+        assert_eq!(overall(raw(&left), &stored), want);
+        // With no totals stored, the aggregated path equals the plain report.
+        let plain = analyze_ledger(&raw(&fills), &Conventions::default()).unwrap();
+        assert_eq!(overall(raw(&fills), &[]), plain.overall.activity);
+
+        // Nothing new to fold; later the orphan is old enough and joins the same day's totals.
+        assert_eq!(
+            f.folder.fold(&f.folder.accounts[0], now).await.unwrap(),
+            Folded::default()
+        );
+        let later = f
+            .folder
+            .fold(&f.folder.accounts[0], now + ORPHAN_GRACE_MS)
+            .await
+            .unwrap();
+        assert_eq!(later.counted, 1);
+        let stored = f.store.aggregates_between_days(0, i64::MAX).await.unwrap();
+        assert_eq!((stored[0].trade_count, stored[0].version), (4, 2));
+        let left: Vec<ex::Fill> = fills
+            .iter()
+            .filter(|x| x.trade_id.as_str() == "t3")
+            .cloned()
+            .collect();
+        assert_eq!(overall(raw(&left), &stored), want);
+    }
+
+    /// A folded fill polled again is not recorded, logged or counted again, and the poller's
+    /// cursor stays at the newest folded fill; `order.filled` names the trade by the HMAC its
+    /// tombstone holds and withholds quantity, price and fee.
+    #[tokio::test]
+    async fn folded_fills_are_not_counted_twice_and_the_log_withholds_them() {
+        let f = fixture().await;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        let t1 = fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1);
+        assert!(f.record(&t1).await);
+        f.close(&done).await;
+        f.folder.fold(&f.folder.accounts[0], DAY1).await.unwrap();
+        assert!(f.trade_ids().await.is_empty());
+        assert!(!f.record(&t1).await, "tombstoned");
+        assert!(f.trade_ids().await.is_empty(), "not stored again");
+        let cursor = f
+            .store
+            .fills_latest_time("kraken-main", "BTC/USD")
+            .await
+            .unwrap();
+        assert_eq!(cursor, Some(DAY1));
+
+        let logged = f.filled_entries();
+        assert_eq!(logged.len(), 1, "logged once: {logged:?}");
+        let e = &logged[0];
+        assert_eq!(e["trade_id"], f.redactor.search_value("t1"));
+        assert!(
+            f.store
+                .fill_tombstoned("kraken-main", e["trade_id"].as_str().unwrap())
+                .await
+                .unwrap()
+        );
+        for field in ["qty", "price", "fee", "fee_asset"] {
+            assert_eq!(e[field], Value::Null, "{field} withheld: {e:?}");
+        }
+        assert_eq!(e["client_order_id"], "o-1");
+        let text = String::from_utf8(f.sink.entries().concat()).unwrap();
+        assert!(
+            !text.contains("60000") && !text.contains("\"t1\""),
+            "{text}"
+        );
+    }
+
+    /// A stored total that is not a decimal fails the fold, which changes nothing.
+    #[tokio::test]
+    async fn fail_corrupt_totals_change_nothing() {
+        let f = fixture().await;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        assert!(
+            f.record(&fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1))
+                .await
+        );
+        f.close(&done).await;
+        let mut tx = f.store.begin().await.unwrap();
+        let row = AggregateRow {
+            account: "kraken-main".into(),
+            profile: "core".into(),
+            day: DAY1.div_euclid(DAY_MS),
+            exchange: "kraken".into(),
+            quote: "USD".into(),
+            trade_count: 1,
+            volume: "lots".into(),
+            fees: "0".into(),
+            first_fill_ms: DAY1,
+            last_fill_ms: DAY1,
+            version: 1,
+        };
+        assert!(tx.aggregate_insert(&row).await.unwrap());
+        tx.commit().await.unwrap();
+        let e = f
+            .folder
+            .fold(&f.folder.accounts[0], DAY1)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, FoldError::Corrupt { what: "volume", .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("fill_aggregates"), "{e}");
+        assert_eq!(f.trade_ids().await, ["t1"], "rolled back");
+        assert!(
+            !f.store
+                .fill_tombstoned("kraken-main", &f.redactor.search_value("t1"))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn windows_cover_the_days_they_overlap() {
+        let d = DAY_MS;
+        assert_eq!(days_overlapping(0, d), (0, 1));
+        assert_eq!(days_overlapping(d / 2, d + 1), (0, 2));
+        assert_eq!(
+            days_overlapping(3 * d, 3 * d),
+            (3, 3),
+            "empty window, no day"
+        );
+        assert_eq!(days_overlapping(-1, 1), (-1, 1));
+    }
+}
