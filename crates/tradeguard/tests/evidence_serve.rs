@@ -10,16 +10,15 @@
 mod support;
 use support::*;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tradeguard_audit::checkpoint::SignedCheckpoint;
 use tradeguard_audit::keys::{LogKey, verify_checkpoint};
 use tradeguard_audit::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
-use tradeguard_client::{Client, ClientConfig, OrderRequest, PrincipalKey, Side, Trust};
-use tradeguard_sim::{KeySpec, SimConfig, Venue};
+use tradeguard_client::{OrderRequest, Side};
+use tradeguard_sim::{SimConfig, Venue};
 
 /// Return, drawdown and order outcomes of the profile, its exchange and overall, after a
 /// market buy between two valuations (prices move in the simulator, so only the figures'
@@ -82,93 +81,19 @@ fn hashes(v: &Value) -> Vec<Hash> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_evidence_verifies_with_the_gateway_key() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    let d = dir.to_str().unwrap();
-    let pass = tmp.path().join("passphrase");
-    std::fs::write(&pass, PASSPHRASE).unwrap();
-    let p = pass.to_str().unwrap();
-    ok(
-        &tg(&["init", "--data-dir", d, "--passphrase-file", p], None),
-        "init",
-    );
-
     let sim = tradeguard_sim::start(SimConfig {
         kraken_limits: tradeguard_sim::KrakenLimits::pro(),
         ..SimConfig::default()
     })
     .await
     .unwrap();
-    let kraken = sim.venue(Venue::Kraken);
-    let account = kraken.open_account(&[("USD".to_owned(), Decimal::from(100_000))]);
-    let cred = kraken
-        .create_key(account, &KeySpec::trading(Venue::Kraken))
-        .unwrap();
-    let doc = json!({"exchange": "kraken", "api_key": cred.api_key,
-        "api_secret": cred.api_secret.expose_secret(), "passphrase": null, "label": "sim"});
-    let envelope = ok(
-        &tg(&["seal", "--recipient", d], Some(&doc.to_string())),
-        "seal",
-    );
-    let env_file = tmp.path().join("kraken.envelope");
-    std::fs::write(&env_file, envelope).unwrap();
-    let imported = ok(
-        &tg(
-            &[
-                "credentials",
-                "--data-dir",
-                d,
-                "import",
-                "--envelope",
-                env_file.to_str().unwrap(),
-                "--profile",
-                "core",
-                "--passphrase-file",
-                p,
-            ],
-            None,
-        ),
-        "import",
-    );
-    let id = imported.split_whitespace().nth(1).expect("credential id");
-    let config = tmp.path().join("serve.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[server]
-listen = "127.0.0.1:0"
-shutdown_grace_secs = 2
-[polling]
-interval_secs = 5
-[audit]
-checkpoint_secs = 1
-[accounts.kraken-main]
-credential = "{id}"
-exchange = "kraken"
-base_url = "{base}"
-timeout = 5000
-kraken_tier = "pro"
-[profiles.core]
-exchange = "kraken"
-type = "moderate"
-credential = "kraken-main"
-quote_asset = "USD"
-[profiles.core.target_allocation]
-BTC = 0.20
-ETH = 0.20
-SOL = 0.10
-"#,
-            base = kraken.base_url()
-        ),
-    )
-    .unwrap();
-    let log = tmp.path().join("serve.log");
-    let (mut server, url) = serve(&config, &dir, &pass, &log);
+    let g = KrakenGateway::new(tmp.path(), sim.venue(Venue::Kraken), "");
+    let (dir, log) = (g.dir.clone(), g.log.clone());
+    let d = dir.to_str().unwrap();
+    let (mut server, url) = g.serve();
 
     // A market buy that fills, so the log and the ledger hold a trade.
-    let trust = Trust::pinned_file(&dir.join("tls/cert.pem")).unwrap();
-    let key = PrincipalKey::load_pem_file(&dir.join("controller.key")).unwrap();
-    let client = Client::new(&ClientConfig::new(url.as_str(), trust), key).unwrap();
+    let client = g.client(&url);
     let buy = OrderRequest::market("ev-mkt-1", "core", "BTC/USD", Side::Buy, Decimal::new(1, 3));
     client.place_order(&buy).await.unwrap();
 
@@ -304,18 +229,5 @@ SOL = 0.10
     assert!(bound["tree_size"].as_u64().unwrap() >= size, "{report}");
     assert_eq!(report["report"]["kind"], "ledger", "{report}");
 
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = server.0.wait().unwrap();
-    assert!(
-        status.success(),
-        "serve exit {status}: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+    stop(&mut server, &log);
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -146,4 +146,115 @@ pub fn exported_kinds(dir: &Path, out: &Path) -> Vec<String> {
         .filter(|k| !k.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A data dir (`<tmp>/data`, passphrase in `<tmp>/passphrase`) holding one simulated Kraken
+/// account with 100,000 USD, imported for profile `core`, and a `serve` config for it
+/// (`<tmp>/serve.toml`: polls every 5 s, a checkpoint every second, profile `core` targeting
+/// BTC, ETH and SOL) with `extra` appended; the serve log goes to `<tmp>/serve.log`.
+pub struct KrakenGateway {
+    /// The data dir.
+    pub dir: PathBuf,
+    /// The passphrase file.
+    pub pass: PathBuf,
+    /// The config file.
+    pub config: PathBuf,
+    /// Where `serve` logs.
+    pub log: PathBuf,
+}
+
+impl KrakenGateway {
+    /// Sets it up against `kraken` (see the type).
+    pub fn new(tmp: &Path, kraken: &tradeguard_sim::VenueHandle, extra: &str) -> Self {
+        use rust_decimal::Decimal;
+        use tradeguard_sim::{KeySpec, Venue};
+
+        let dir = tmp.join("data");
+        let d = dir.to_str().unwrap();
+        let pass = tmp.join("passphrase");
+        std::fs::write(&pass, PASSPHRASE).unwrap();
+        let p = pass.to_str().unwrap();
+        ok(
+            &tg(&["init", "--data-dir", d, "--passphrase-file", p], None),
+            "init",
+        );
+        let account = kraken.open_account(&[("USD".to_owned(), Decimal::from(100_000))]);
+        let cred = kraken
+            .create_key(account, &KeySpec::trading(Venue::Kraken))
+            .unwrap();
+        let doc = serde_json::json!({"exchange": "kraken", "api_key": cred.api_key,
+            "api_secret": cred.api_secret.expose_secret(), "passphrase": null, "label": "sim"});
+        let envelope = ok(
+            &tg(&["seal", "--recipient", d], Some(&doc.to_string())),
+            "seal",
+        );
+        let env_file = tmp.join("kraken.envelope");
+        std::fs::write(&env_file, envelope).unwrap();
+        let import = [
+            "credentials",
+            "--data-dir",
+            d,
+            "import",
+            "--envelope",
+            env_file.to_str().unwrap(),
+            "--profile",
+            "core",
+            "--passphrase-file",
+            p,
+        ];
+        let imported = ok(&tg(&import, None), "import");
+        let id = imported.split_whitespace().nth(1).expect("credential id");
+        let config = tmp.join("serve.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace_secs = 2
+[polling]
+interval_secs = 5
+[audit]
+checkpoint_secs = 1
+[accounts.kraken-main]
+credential = "{id}"
+exchange = "kraken"
+base_url = "{base}"
+timeout = 5000
+kraken_tier = "pro"
+[profiles.core]
+exchange = "kraken"
+type = "moderate"
+credential = "kraken-main"
+quote_asset = "USD"
+[profiles.core.target_allocation]
+BTC = 0.20
+ETH = 0.20
+SOL = 0.10
+{extra}
+"#,
+                base = kraken.base_url()
+            ),
+        )
+        .unwrap();
+        Self {
+            dir,
+            pass,
+            config,
+            log: tmp.join("serve.log"),
+        }
+    }
+
+    /// Starts `serve` on it.
+    pub fn serve(&self) -> (Server, String) {
+        serve(&self.config, &self.dir, &self.pass, &self.log)
+    }
+
+    /// A client signing as the controller, trusting the data dir's certificate.
+    pub fn client(&self, url: &str) -> tradeguard_client::Client {
+        use tradeguard_client::{Client, ClientConfig, PrincipalKey, Trust};
+        let trust = Trust::pinned_file(&self.dir.join("tls/cert.pem")).unwrap();
+        let key = PrincipalKey::load_pem_file(&self.dir.join("controller.key")).unwrap();
+        Client::new(&ClientConfig::new(url, trust), key).unwrap()
+    }
 }
