@@ -4,8 +4,9 @@
 --
 -- Portable SQL: this one file runs on SQLite and PostgreSQL (see src/lib.rs, "Writing SQL").
 -- Decimals are exact strings. What stays of a folded fill:
--- - fill_aggregates: its account's totals for the UTC day (trades, volume, fees), which the
---   signed report reads. A row changes only by compare-and-set on `version`.
+-- - fill_aggregates: its account's totals for the UTC day (trades, volume, fees) in the
+--   report's base currency (`quote`), which the signed report reads. A row changes only by
+--   compare-and-set on `version`.
 -- - fill_tombstones: the HMAC of its trade id under the installation's audit key (the same
 --   searchable value the audit log's `order.filled` holds), so the same trade polled again
 --   is not counted twice.
@@ -24,7 +25,7 @@ CREATE TABLE fill_aggregates (
     first_fill_ms BIGINT NOT NULL,
     last_fill_ms BIGINT NOT NULL,
     version BIGINT NOT NULL,
-    CONSTRAINT fill_aggregates_pkey PRIMARY KEY (account, profile, day),
+    CONSTRAINT fill_aggregates_pkey PRIMARY KEY (account, profile, day, quote),
     CONSTRAINT fill_aggregates_count CHECK (trade_count > 0),
     CONSTRAINT fill_aggregates_version_positive CHECK (version > 0)
 );

@@ -78,14 +78,17 @@ fn decode_fill(row: &AnyRow) -> Result<FillRow> {
 }
 
 impl Store {
-    /// The fills of `account` that may be folded, oldest first: those of an order the ledger
-    /// holds in a final state, and those of no ledger order (placed outside the gateway)
-    /// executed before `orphan_before_ms`.
+    /// Up to `limit` fills of `account` that may be folded, in `(time_ms, trade_id)` order
+    /// after `after`: those of an order the ledger holds in a final state, and those of no
+    /// ledger order (placed outside the gateway) executed before `orphan_before_ms`.
     pub async fn fills_foldable(
         &self,
         account: &str,
         orphan_before_ms: i64,
+        after: Option<(i64, &str)>,
+        limit: i64,
     ) -> Result<Vec<FillRow>> {
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, ""));
         let mut conn = self.acquire().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FILL_COLUMNS} FROM exchange_fills f WHERE f.account = $1 AND ( \
@@ -94,10 +97,14 @@ impl Store {
                  AND o.state IN ('rejected', 'filled', 'cancelled')) \
                OR (f.time_ms < $2 AND NOT EXISTS (SELECT 1 FROM exchange_orders o \
                  WHERE o.account = f.account AND o.exchange_order_id = f.exchange_order_id))) \
-             ORDER BY f.time_ms, f.trade_id"
+             AND (f.time_ms > $3 OR (f.time_ms = $3 AND f.trade_id > $4)) \
+             ORDER BY f.time_ms, f.trade_id LIMIT $5"
         )))
         .bind(account)
         .bind(orphan_before_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(limit)
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| self.err(e))?;
@@ -128,7 +135,7 @@ impl Store {
         let mut conn = self.acquire().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM fill_aggregates WHERE day >= $1 AND day < $2 \
-             ORDER BY day, account, profile"
+             ORDER BY day, account, profile, quote"
         )))
         .bind(from_day)
         .bind(until_day)
@@ -192,19 +199,22 @@ impl Tx {
         .map_err(|e| self.err(e))
     }
 
-    /// The totals of `account` and `profile` on `day`, if any.
+    /// The totals of `account` and `profile` on `day` in `quote`, if any.
     pub async fn aggregate_get(
         &mut self,
         account: &str,
         profile: &str,
         day: i64,
+        quote: &str,
     ) -> Result<Option<AggregateRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM fill_aggregates WHERE account = $1 AND profile = $2 AND day = $3"
+            "SELECT {COLUMNS} FROM fill_aggregates \
+             WHERE account = $1 AND profile = $2 AND day = $3 AND quote = $4"
         )))
         .bind(account)
         .bind(profile)
         .bind(day)
+        .bind(quote)
         .fetch_optional(self.conn())
         .await
         .map_err(|e| self.err(e))?;
@@ -217,7 +227,7 @@ impl Tx {
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO fill_aggregates ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
-             ON CONFLICT (account, profile, day) DO NOTHING"
+             ON CONFLICT (account, profile, day, quote) DO NOTHING"
         )))
         .bind(&a.account)
         .bind(&a.profile)
@@ -241,7 +251,7 @@ impl Tx {
         let done = sqlx::query(
             "UPDATE fill_aggregates SET trade_count = $1, volume = $2, fees = $3, \
              first_fill_ms = $4, last_fill_ms = $5, version = version + 1 \
-             WHERE account = $6 AND profile = $7 AND day = $8 AND version = $9",
+             WHERE account = $6 AND profile = $7 AND day = $8 AND quote = $9 AND version = $10",
         )
         .bind(a.trade_count)
         .bind(&a.volume)
@@ -251,6 +261,7 @@ impl Tx {
         .bind(&a.account)
         .bind(&a.profile)
         .bind(a.day)
+        .bind(&a.quote)
         .bind(a.version)
         .execute(self.conn())
         .await
@@ -324,10 +335,15 @@ mod tests {
                       fill("t4", "FOREIGN", 13), fill("t5", "FOREIGN", 50)] {
                 assert!(store.fill_insert(&f).await.unwrap());
             }
-            let got = store.fills_foldable("acct", 20).await.unwrap();
+            let got = store.fills_foldable("acct", 20, None, 10).await.unwrap();
             assert_eq!(ids(&got), ["t1", "t3", "t4"]);
-            assert_eq!(ids(&store.fills_foldable("acct", 51).await.unwrap()), ["t1", "t3", "t4", "t5"]);
-            assert!(store.fills_foldable("other", 100).await.unwrap().is_empty());
+            let all = store.fills_foldable("acct", 51, None, 10).await.unwrap();
+            assert_eq!(ids(&all), ["t1", "t3", "t4", "t5"]);
+            let page = store.fills_foldable("acct", 51, None, 2).await.unwrap();
+            assert_eq!(ids(&page), ["t1", "t3"], "limited");
+            let next = store.fills_foldable("acct", 51, Some((12, "t3")), 2).await.unwrap();
+            assert_eq!(ids(&next), ["t4", "t5"], "after the last of the page");
+            assert!(store.fills_foldable("other", 100, None, 10).await.unwrap().is_empty());
         }
 
         /// A fill is taken once; tombstones and cursors keep what deduplication and the
@@ -363,10 +379,13 @@ mod tests {
         /// Day totals: insert once, compare-and-set updates, read by day range.
         async fn aggregates_round_trip(store) {
             let mut tx = store.begin().await.unwrap();
-            assert!(tx.aggregate_get("acct", "core", 3).await.unwrap().is_none());
+            assert!(tx.aggregate_get("acct", "core", 3, "USD").await.unwrap().is_none());
             assert!(tx.aggregate_insert(&aggregate(3, 1, "10")).await.unwrap());
             assert!(!tx.aggregate_insert(&aggregate(3, 9, "99")).await.unwrap(), "once");
-            let mut a = tx.aggregate_get("acct", "core", 3).await.unwrap().unwrap();
+            let mut usdt = aggregate(3, 1, "7");
+            usdt.quote = "USDT".into();
+            assert!(tx.aggregate_insert(&usdt).await.unwrap(), "another quote, another row");
+            let mut a = tx.aggregate_get("acct", "core", 3, "USD").await.unwrap().unwrap();
             assert_eq!(a, aggregate(3, 1, "10"));
             a.trade_count = 2;
             a.volume = "25.5".into();
@@ -375,9 +394,10 @@ mod tests {
             assert!(tx.aggregate_insert(&aggregate(5, 1, "1")).await.unwrap());
             tx.commit().await.unwrap();
             let got = store.aggregates_between_days(3, 5).await.unwrap();
-            assert_eq!(got.len(), 1);
-            assert_eq!((got[0].trade_count, got[0].volume.as_str(), got[0].version), (2, "25.5", 2));
-            assert_eq!(store.aggregates_between_days(0, 10).await.unwrap().len(), 2);
+            assert_eq!(got.len(), 2);
+            let usd = got.iter().find(|r| r.quote == "USD").unwrap();
+            assert_eq!((usd.trade_count, usd.volume.as_str(), usd.version), (2, "25.5", 2));
+            assert_eq!(store.aggregates_between_days(0, 10).await.unwrap().len(), 3);
             assert!(store.aggregates_between_days(6, 10).await.unwrap().is_empty());
         }
     }

@@ -84,6 +84,38 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.iter().map(decode).collect()
     }
+
+    /// The mark of `asset` in `quote` nearest `time_ms`: the latest at or before it, else the
+    /// earliest after it (a fill before the first valuation).
+    pub async fn price_mark_near(
+        &self,
+        quote: &str,
+        asset: &str,
+        time_ms: i64,
+    ) -> Result<Option<PriceMarkRow>> {
+        let mut conn = self.acquire().await?;
+        let before = format!(
+            "SELECT {COLUMNS} FROM price_marks WHERE quote = $1 AND asset = $2 AND time_ms <= $3 \
+             ORDER BY time_ms DESC LIMIT 1"
+        );
+        let after = format!(
+            "SELECT {COLUMNS} FROM price_marks WHERE quote = $1 AND asset = $2 AND time_ms > $3 \
+             ORDER BY time_ms LIMIT 1"
+        );
+        for sql in [before, after] {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(quote)
+                .bind(asset)
+                .bind(time_ms)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            if let Some(r) = row {
+                return decode(&r).map(Some);
+            }
+        }
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +157,12 @@ mod tests {
             assert_eq!(mid.len(), 2, "from included, until excluded");
             let usdt = store.price_marks_range("USDT", 0, i64::MAX).await.unwrap();
             assert_eq!(usdt, [first[2].clone()]);
+
+            let near = |t| store.price_mark_near("USD", "BTC", t);
+            assert_eq!(near(2_500).await.unwrap().unwrap().time_ms, 2_000, "latest before");
+            assert_eq!(near(2_000).await.unwrap().unwrap().time_ms, 2_000, "at");
+            assert_eq!(near(10).await.unwrap().unwrap().time_ms, 1_000, "else earliest after");
+            assert!(store.price_mark_near("USD", "XRP", 2_000).await.unwrap().is_none());
         }
     }
 }

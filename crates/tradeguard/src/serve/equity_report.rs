@@ -104,9 +104,6 @@ impl AnalyticsConfig {
                  the day summed into it)"
             }
         });
-        if self.aggregated_only {
-            s.definitions.push_str(super::fill_fold::STATEMENT);
-        }
         s
     }
 }

@@ -136,11 +136,11 @@ impl ServeReports {
                 .fills(&a.id)
                 .await
                 .map_err(|e| EvidenceError::Unavailable(e.to_string()))?;
-            for f in fills
-                .iter()
-                .filter(|f| f.symbol.quote().as_str() == base.as_str())
-            {
-                if let Some(fill) = analytics_fill(f, &profile, &exchange) {
+            for f in &fills {
+                let counted = fill_fold::counted_fill(&self.store, &base, f, &profile, &exchange)
+                    .await
+                    .map_err(|e| EvidenceError::Unavailable(format!("report: {e}")))?;
+                if let Some(fill) = counted {
                     out.prices.push(PriceQuote {
                         time: fill.time,
                         asset: fill.base.clone(),
@@ -196,6 +196,22 @@ impl ReportSource for ServeReports {
         let from = window
             .from_ms
             .unwrap_or(until.saturating_sub(REPORT_WINDOW_MS));
+        // Daily totals of folded fills exist once aggregated-only mode has been on, and stay
+        // part of the report if it was switched off since. They count by UTC day, so then the
+        // whole report is over whole UTC days.
+        let (day_from, day_until) = fill_fold::whole_days(from, until);
+        let (first, end) = fill_fold::day_numbers(day_from, day_until);
+        let stored = self
+            .store
+            .aggregates_between_days(first, end)
+            .await
+            .map_err(|e| unavailable(&format!("daily fill totals: {e}")))?;
+        let folded = self.analytics.aggregated_only || !stored.is_empty();
+        let (from, until) = if folded {
+            (day_from, day_until)
+        } else {
+            (from, until)
+        };
         let inside = |t: Timestamp| (from..until).contains(&t.unix_seconds().saturating_mul(1000));
         let mut ledger = self.ledger(now).await?;
         ledger.fills.retain(|f| inside(f.time));
@@ -207,15 +223,6 @@ impl ReportSource for ServeReports {
             .map_err(|e| unavailable(&format!("rebalances in the audit log: {e}")))?;
         ledger.rebalances.sort_by_key(|r| r.time);
         let base = ledger.base_currency.clone();
-        // Daily totals of folded fills exist once aggregated-only mode has been on, and stay
-        // part of the report if it was switched off since.
-        let (first, end) = fill_fold::days_overlapping(from, until);
-        let stored = self
-            .store
-            .aggregates_between_days(first, end)
-            .await
-            .map_err(|e| unavailable(&format!("daily fill totals: {e}")))?;
-        let folded = self.analytics.aggregated_only || !stored.is_empty();
         let mut body = if folded {
             fill_fold::activity_ledger(ledger, &stored)
                 .and_then(|l| l.report(&self.conventions))
@@ -224,7 +231,7 @@ impl ReportSource for ServeReports {
             analyze_ledger(&ledger, &self.conventions).map_err(|e| unavailable(&e))?
         };
         body.conventions = self.analytics.statement(&self.conventions);
-        if folded && !self.analytics.aggregated_only {
+        if folded {
             body.conventions.definitions.push_str(fill_fold::STATEMENT);
         }
         let rows = self

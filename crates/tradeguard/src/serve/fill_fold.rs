@@ -5,23 +5,25 @@
 //! fill's order is final (or, for a fill of an order placed outside the gateway, once it is
 //! [`ORPHAN_GRACE_MS`] old), [`FillFolder`] folds it into its account's totals for its UTC
 //! day (trades, volume and fees in the report's base currency, migration 0008) and deletes it,
-//! in one transaction. What stays of the fill is the HMAC of its trade id (the value the
-//! audit log holds, so the same trade polled again is not counted twice) and the newest
-//! folded time per pair (the poller's cursor).
+//! [`FOLD_BATCH`] fills per transaction. What stays of the fill is the HMAC of its trade id
+//! (the value the audit log holds, so the same trade polled again is not counted twice) and
+//! the newest folded time per pair (the poller's cursor).
 //!
-//! A fill is valued as the signed report values it: at its own price, in the base currency
-//! (the first profile's quote asset). A fill in another quote asset, or one analytics would
-//! refuse, is not in the report either: it is dropped without being counted. A fill whose fee
-//! is in an asset with no price at its time (a fee in BNB) cannot be valued; it is kept, with
-//! a warning, and the report values it as it does in the default mode.
+//! A fill is valued as the signed report values it ([`counted_fill`]): volume at its own
+//! price; a fee paid in the traded asset at the fill's price, one paid in a third asset (BNB)
+//! at that asset's nearest price mark (migration 0007). A fill in another quote asset than
+//! the report's base currency, or one analytics would refuse, is not in the report either: it
+//! is deleted without being counted. A fill whose fee asset has no price mark at all is kept,
+//! with one warning, until a mark exists.
 //!
-//! The report ([`activity_ledger`]) counts the stored totals of each UTC day that overlaps its
-//! window together with the fills not folded yet, and says so in its conventions.
+//! The report ([`activity_ledger`]) adds the stored totals to the fills not folded yet, over a
+//! window widened to whole UTC days ([`whole_days`]), and says so in its conventions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
 
 use rust_decimal::Decimal;
-use tradeguard_analytics::ledger::{Asset, ExchangeId, Ledger, PriceQuote, ProfileId};
+use tradeguard_analytics::ledger::{Asset, ExchangeId, Fill, Ledger, ProfileId};
 use tradeguard_analytics::{
     AccountAggregate, AggregatedLedger, AnalyticsError, OrderCounts, PriceBook, Timestamp,
     fill_in_base,
@@ -38,13 +40,16 @@ use super::evidence::analytics_fill;
 /// get its first fill before its exchange id is recorded).
 pub const ORPHAN_GRACE_MS: i64 = 10 * 60 * 1000;
 
+/// Fills folded per transaction (SQLite holds its write lock for one).
+pub const FOLD_BATCH: i64 = 500;
+
 const DAY_MS: i64 = 86_400_000;
 
-/// What the conventions of a report in aggregated-only mode add.
-pub const STATEMENT: &str = "; aggregated-only mode: fills already folded into daily totals \
-     count with the whole UTC day they fall in, for every day that overlaps the window";
+/// What the conventions of a report with folded fills add.
+pub const STATEMENT: &str = "; fills folded into daily totals (aggregated-only mode) are \
+     counted by UTC day, so the window is widened to whole UTC days";
 
-/// Why a fold did not happen (nothing was changed; the next poll tries again).
+/// Why a fold stopped (the batch in progress was rolled back; the next poll tries again).
 #[derive(Debug, thiserror::Error)]
 pub enum FoldError {
     /// The database failed.
@@ -60,16 +65,41 @@ pub enum FoldError {
         /// The UTC day number.
         day: i64,
     },
-    /// A stored total is not a decimal.
+    /// A stored total is not a decimal, or adding to it overflows.
     #[error(
-        "fill aggregation: the stored {what} of {account} is not a decimal; check table fill_aggregates"
+        "fill aggregation: the stored {what} of account {account}, profile {profile}, UTC day {day} is not a decimal or overflows; its fills are kept until the row in table fill_aggregates is repaired"
     )]
     Corrupt {
         /// The account.
         account: String,
+        /// The profile.
+        profile: String,
+        /// The UTC day number.
+        day: i64,
         /// The column.
         what: &'static str,
     },
+}
+
+/// Why a fill cannot be counted.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    /// The database failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The fee was paid in an asset with no price mark in the base currency.
+    #[error(
+        "a fill's fee is in {asset}, which has no price in {base} yet (the price marks of the equity history); it is counted once {asset} has one"
+    )]
+    FeeUnpriced {
+        /// The fee's asset.
+        asset: String,
+        /// The base currency.
+        base: String,
+    },
+    /// The fee's value overflows.
+    #[error("a fill's fee overflows when valued")]
+    Overflow,
 }
 
 /// One account whose fills are folded.
@@ -88,10 +118,60 @@ pub struct FoldAccount {
 pub struct Folded {
     /// Fills added to the totals and deleted.
     pub counted: usize,
-    /// Fills deleted without being counted (not in the report's base currency).
+    /// Fills deleted without being counted (not in the report's base currency, or already
+    /// counted by an earlier fold).
     pub dropped: usize,
-    /// Fills kept because their fee has no price.
+    /// Fills kept because their fee has no price yet.
     pub kept: usize,
+}
+
+impl Folded {
+    fn add(&mut self, o: Folded) {
+        self.counted += o.counted;
+        self.dropped += o.dropped;
+        self.kept += o.kept;
+    }
+}
+
+/// `f` as the signed report counts it, valued in `base` (see the module documentation).
+/// `Ok(None)`: not in the report (another quote asset, or a record analytics refuses).
+pub async fn counted_fill(
+    store: &Store,
+    base: &Asset,
+    f: &ex::Fill,
+    profile: &ProfileId,
+    exchange: &ExchangeId,
+) -> Result<Option<Fill>, ValueError> {
+    let Some(mut fill) = analytics_fill(f, profile, exchange) else {
+        return Ok(None);
+    };
+    if fill.quote != *base {
+        return Ok(None);
+    }
+    if fill.fee.is_zero() || fill.fee_asset == fill.quote {
+        fill.fee_asset = fill.quote.clone();
+        return Ok(Some(fill));
+    }
+    let price = if fill.fee_asset == fill.base {
+        fill.price
+    } else {
+        let unpriced = || ValueError::FeeUnpriced {
+            asset: fill.fee_asset.as_str().to_owned(),
+            base: base.as_str().to_owned(),
+        };
+        let mark = store
+            .price_mark_near(base.as_str(), fill.fee_asset.as_str(), f.time.0)
+            .await?
+            .ok_or_else(unpriced)?;
+        mark.price
+            .parse::<Decimal>()
+            .ok()
+            .filter(|p| *p > Decimal::ZERO)
+            .ok_or_else(unpriced)?
+    };
+    fill.fee = fill.fee.checked_mul(price).ok_or(ValueError::Overflow)?;
+    fill.fee_asset = fill.quote.clone();
+    Ok(Some(fill))
 }
 
 /// Folds the fills of final orders into daily totals (see the module documentation).
@@ -100,6 +180,10 @@ pub struct FillFolder {
     redactor: Redactor,
     base: Asset,
     accounts: Vec<FoldAccount>,
+    /// Fills (by trade digest) already warned about as kept.
+    warned: Mutex<HashSet<String>>,
+    /// Fills per transaction ([`FOLD_BATCH`]).
+    batch: i64,
 }
 
 /// One day's addition to an account's totals.
@@ -111,6 +195,7 @@ struct DayDelta {
     last_ms: i64,
 }
 
+/// How one fill is folded.
 enum Plan {
     Count { volume: Decimal, fee: Decimal },
     Drop,
@@ -131,6 +216,8 @@ impl FillFolder {
             redactor,
             base: Asset::new(base)?,
             accounts,
+            warned: Mutex::default(),
+            batch: FOLD_BATCH,
         })
     }
 
@@ -140,15 +227,11 @@ impl FillFolder {
         let mut all = Folded::default();
         for a in &self.accounts {
             match self.fold(a, now_ms).await {
-                Ok(f) => {
-                    all.counted += f.counted;
-                    all.dropped += f.dropped;
-                    all.kept += f.kept;
-                }
+                Ok(f) => all.add(f),
                 Err(e) => tracing::warn!(account = %a.account, error = %e, "fills not aggregated"),
             }
         }
-        if all != Folded::default() {
+        if all.counted + all.dropped > 0 {
             tracing::info!(
                 counted = all.counted,
                 dropped = all.dropped,
@@ -159,22 +242,43 @@ impl FillFolder {
         all
     }
 
-    /// Folds `a`'s foldable fills in one transaction.
+    /// Folds `a`'s foldable fills, [`FOLD_BATCH`] per transaction.
     pub async fn fold(&self, a: &FoldAccount, now_ms: i64) -> Result<Folded, FoldError> {
-        let rows = self
-            .store
-            .fills_foldable(&a.account, now_ms.saturating_sub(ORPHAN_GRACE_MS))
-            .await?;
+        let orphan_before = now_ms.saturating_sub(ORPHAN_GRACE_MS);
         let mut out = Folded::default();
-        if rows.is_empty() {
-            return Ok(out);
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let page = self
+                .store
+                .fills_foldable(
+                    &a.account,
+                    orphan_before,
+                    after.as_ref().map(|(t, id)| (*t, id.as_str())),
+                    self.batch,
+                )
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some((last.time_ms, last.trade_id.clone()));
+            let full = page.len() as i64 == self.batch;
+            out.add(self.fold_batch(a, page).await?);
+            if !full {
+                return Ok(out);
+            }
         }
+    }
+
+    /// Folds `rows` in one transaction.
+    async fn fold_batch(&self, a: &FoldAccount, rows: Vec<FillRow>) -> Result<Folded, FoldError> {
+        let mut out = Folded::default();
         let mut days: BTreeMap<i64, DayDelta> = BTreeMap::new();
         let mut tx = self.store.begin().await?;
         for row in rows {
-            let plan = self.plan(&row, a);
-            if let Plan::Keep(e) = &plan {
-                tracing::warn!(account = %a.account, error = %e, "fill kept: it cannot be valued");
+            let digest = self.redactor.search_value(&row.trade_id);
+            let plan = self.plan(&row, a).await?;
+            if let Plan::Keep(why) = &plan {
+                self.warn_once(a, &digest, why);
                 out.kept += 1;
                 continue;
             }
@@ -182,27 +286,33 @@ impl FillFolder {
             let Some(taken) = tx.fill_take(&a.account, &row.trade_id).await? else {
                 continue;
             };
-            let digest = self.redactor.search_value(&taken.trade_id);
-            tx.fill_tombstone(&a.account, &digest).await?;
+            // Already tombstoned: counted by an earlier fold, then stored again by a writer
+            // that had seen the row before that fold deleted it.
+            let first = tx.fill_tombstone(&a.account, &digest).await?;
             tx.fill_cursor_advance(&a.account, &taken.symbol, taken.time_ms)
                 .await?;
-            let Plan::Count { volume, fee } = plan else {
+            let (Plan::Count { volume, fee }, true) = (plan, first) else {
                 out.dropped += 1;
                 continue;
             };
             out.counted += 1;
-            let d = days
-                .entry(taken.time_ms.div_euclid(DAY_MS))
-                .or_insert(DayDelta {
-                    trades: 0,
-                    volume: Decimal::ZERO,
-                    fees: Decimal::ZERO,
-                    first_ms: taken.time_ms,
-                    last_ms: taken.time_ms,
-                });
+            let day = taken.time_ms.div_euclid(DAY_MS);
+            let corrupt = |what| FoldError::Corrupt {
+                account: a.account.clone(),
+                profile: a.profile.clone(),
+                day,
+                what,
+            };
+            let d = days.entry(day).or_insert(DayDelta {
+                trades: 0,
+                volume: Decimal::ZERO,
+                fees: Decimal::ZERO,
+                first_ms: taken.time_ms,
+                last_ms: taken.time_ms,
+            });
             d.trades += 1;
-            d.volume += volume;
-            d.fees += fee;
+            d.volume = d.volume.checked_add(volume).ok_or(corrupt("volume"))?;
+            d.fees = d.fees.checked_add(fee).ok_or(corrupt("fees"))?;
             d.first_ms = d.first_ms.min(taken.time_ms);
             d.last_ms = d.last_ms.max(taken.time_ms);
         }
@@ -213,33 +323,35 @@ impl FillFolder {
         Ok(out)
     }
 
+    fn warn_once(&self, a: &FoldAccount, digest: &str, why: &str) {
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        if warned.insert(digest.to_owned()) {
+            tracing::warn!(account = %a.account, trade = %digest, reason = %why, "fill kept, not aggregated yet");
+        }
+    }
+
     /// How `row` is folded: its volume and fee in the base currency, dropped, or kept.
-    fn plan(&self, row: &FillRow, a: &FoldAccount) -> Plan {
+    async fn plan(&self, row: &FillRow, a: &FoldAccount) -> Result<Plan, FoldError> {
         let Ok(f) = serde_json::from_str::<ex::Fill>(&row.fill) else {
-            return Plan::Keep(format!("stored fill {} is not a fill", row.trade_id));
+            return Ok(Plan::Keep("the stored fill is not a fill".into()));
         };
         let (Ok(profile), Ok(exchange)) = (
             ProfileId::new(a.profile.as_str()),
             ExchangeId::new(a.exchange.as_str()),
         ) else {
-            return Plan::Drop;
+            return Ok(Plan::Drop);
         };
-        let Some(fill) = analytics_fill(&f, &profile, &exchange) else {
-            return Plan::Drop;
+        let fill = match counted_fill(&self.store, &self.base, &f, &profile, &exchange).await {
+            Ok(Some(fill)) => fill,
+            Ok(None) => return Ok(Plan::Drop),
+            Err(ValueError::Store(e)) => return Err(e.into()),
+            Err(e) => return Ok(Plan::Keep(e.to_string())),
         };
-        if fill.quote != self.base {
-            return Plan::Drop;
-        }
-        let own_price = PriceQuote {
-            time: fill.time,
-            asset: fill.base.clone(),
-            price: fill.price,
-        };
-        let book = PriceBook::new(self.base.clone(), &[own_price]);
-        match fill_in_base(&fill, &book) {
+        let book = PriceBook::new(self.base.clone(), &[]);
+        Ok(match fill_in_base(&fill, &book) {
             Ok((volume, fee)) => Plan::Count { volume, fee },
             Err(e) => Plan::Keep(e.to_string()),
-        }
+        })
     }
 
     /// Adds `d` to the stored totals of `a` on `day` (compare-and-set).
@@ -252,19 +364,22 @@ impl FillFolder {
     ) -> Result<(), FoldError> {
         let corrupt = |what| FoldError::Corrupt {
             account: a.account.clone(),
+            profile: a.profile.clone(),
+            day,
             what,
         };
         let lost = || FoldError::Contention {
             account: a.account.clone(),
             day,
         };
-        let Some(mut row) = tx.aggregate_get(&a.account, &a.profile, day).await? else {
+        let quote = self.base.as_str();
+        let Some(mut row) = tx.aggregate_get(&a.account, &a.profile, day, quote).await? else {
             let row = AggregateRow {
                 account: a.account.clone(),
                 profile: a.profile.clone(),
                 day,
                 exchange: a.exchange.clone(),
-                quote: self.base.as_str().to_owned(),
+                quote: quote.to_owned(),
                 trade_count: d.trades,
                 volume: d.volume.normalize().to_string(),
                 fees: d.fees.normalize().to_string(),
@@ -278,11 +393,20 @@ impl FillFolder {
                 Err(lost())
             };
         };
-        let volume: Decimal = row.volume.parse().map_err(|_| corrupt("volume"))?;
-        let fees: Decimal = row.fees.parse().map_err(|_| corrupt("fees"))?;
-        row.trade_count += d.trades;
-        row.volume = (volume + d.volume).normalize().to_string();
-        row.fees = (fees + d.fees).normalize().to_string();
+        let sum = |stored: &str, add: Decimal, what| {
+            stored
+                .parse::<Decimal>()
+                .ok()
+                .and_then(|v| v.checked_add(add))
+                .map(|v| v.normalize().to_string())
+                .ok_or_else(|| corrupt(what))
+        };
+        row.volume = sum(&row.volume, d.volume, "volume")?;
+        row.fees = sum(&row.fees, d.fees, "fees")?;
+        row.trade_count = row
+            .trade_count
+            .checked_add(d.trades)
+            .ok_or_else(|| corrupt("trade_count"))?;
         row.first_fill_ms = row.first_fill_ms.min(d.first_ms);
         row.last_fill_ms = row.last_fill_ms.max(d.last_ms);
         if tx.aggregate_update(&row).await? {
@@ -293,15 +417,27 @@ impl FillFolder {
     }
 }
 
-/// The UTC days `[from, until)` overlaps, as `aggregates_between_days` takes them.
-pub fn days_overlapping(from_ms: i64, until_ms: i64) -> (i64, i64) {
+/// `[from, until)` widened to whole UTC days: from the start of `from`'s day to the end of the
+/// day holding `until - 1` (an empty window stays empty).
+pub fn whole_days(from_ms: i64, until_ms: i64) -> (i64, i64) {
+    if until_ms <= from_ms {
+        return (from_ms, until_ms);
+    }
     let first = from_ms.div_euclid(DAY_MS);
     let last = until_ms.saturating_sub(1).div_euclid(DAY_MS);
-    (first, last.saturating_add(1).max(first))
+    (
+        first.saturating_mul(DAY_MS),
+        last.saturating_add(1).saturating_mul(DAY_MS),
+    )
 }
 
-/// The report's activity in aggregated-only mode: `raw` (the fills not folded yet and the
-/// orders) with the stored daily totals in `stored` added; totals in another quote asset than
+/// The UTC day numbers `[first, end)` of a window [`whole_days`] returned.
+pub fn day_numbers(from_ms: i64, until_ms: i64) -> (i64, i64) {
+    (from_ms.div_euclid(DAY_MS), until_ms.div_euclid(DAY_MS))
+}
+
+/// The report's activity with folded fills: `raw` (the fills not folded yet and the orders)
+/// with the stored daily totals in `stored` added; totals in another quote asset than
 /// `raw`'s base currency are left out.
 pub fn activity_ledger(
     raw: Ledger,
@@ -316,7 +452,7 @@ pub fn activity_ledger(
         let decimal = |s: &str| {
             s.parse::<Decimal>()
                 .map_err(|_| AnalyticsError::InvalidRecord {
-                    kind: "daily total",
+                    kind: "daily fill total (table fill_aggregates)",
                     index,
                     reason: "its volume or fees are not a decimal",
                 })
@@ -353,6 +489,7 @@ mod tests {
 
     use super::super::order_events::{AccountNames, AuditedLedger};
     use super::*;
+    use tradeguard_analytics::ledger::PriceQuote;
 
     const DAY1: i64 = 1_780_000_000_000;
 
@@ -363,13 +500,13 @@ mod tests {
         redactor: Redactor,
         folder: FillFolder,
         account: AccountId,
-        _dir: tempfile::TempDir,
     }
 
     async fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
-        store.migrate().await.unwrap();
+        on(tradeguard_store::testing::sqlite().await)
+    }
+
+    fn on(store: Store) -> Fixture {
         let redactor = Redactor::new(SecretBytes::new(vec![4; 32])).unwrap();
         let sink = Arc::new(MemorySink::new(redactor.clone()));
         let names = AccountNames {
@@ -397,7 +534,6 @@ mod tests {
             redactor,
             folder,
             account: AccountId::parse("kraken-main").unwrap(),
-            _dir: dir,
         }
     }
 
@@ -681,16 +817,135 @@ mod tests {
         );
     }
 
-    #[test]
-    fn windows_cover_the_days_they_overlap() {
-        let d = DAY_MS;
-        assert_eq!(days_overlapping(0, d), (0, 1));
-        assert_eq!(days_overlapping(d / 2, d + 1), (0, 2));
+    impl Fixture {
+        async fn fold(&self, now: i64) -> Folded {
+            self.folder
+                .fold(&self.folder.accounts[0], now)
+                .await
+                .unwrap()
+        }
+
+        async fn totals(&self) -> Vec<AggregateRow> {
+            self.store
+                .aggregates_between_days(0, i64::MAX)
+                .await
+                .unwrap()
+        }
+    }
+
+    tradeguard_store::backend_tests! {
+        /// A writer that saw a fill before a fold deleted it stores it again: the next fold
+        /// finds its tombstone and deletes it uncounted.
+        async fn a_fill_stored_again_after_its_fold_is_not_counted_twice(store) {
+            let f = on(store);
+            let done = f.order("o-1", "BTC/USD", "X1").await;
+            let t1 = fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1);
+            assert!(f.record(&t1).await);
+            f.close(&done).await;
+            assert_eq!(f.fold(DAY1).await.counted, 1);
+            let before = f.totals().await;
+
+            // The stale writer's insert, as SqlLedger does it.
+            let row = FillRow {
+                account: "kraken-main".into(),
+                trade_id: "t1".into(),
+                symbol: "BTC/USD".into(),
+                exchange_order_id: "X1".into(),
+                client_order_id: Some("o-1".into()),
+                time_ms: DAY1,
+                fill: serde_json::to_string(&t1).unwrap(),
+            };
+            assert!(f.store.fill_insert(&row).await.unwrap());
+            assert_eq!(f.fold(DAY1).await, Folded { counted: 0, dropped: 1, kept: 0 });
+            assert_eq!(f.totals().await, before, "not counted twice");
+            assert!(f.trade_ids().await.is_empty());
+
+            // The ledger's own check after its insert: a fill folded while it was recording.
+            let inner = tradeguard_exchange::ledger::SqlLedger::new(f.store.clone());
+            let t2 = fill("t2", "X1", "BTC/USD", 5, 60_000, DAY1 + 1);
+            assert!(inner.record_fill(&f.account, &t2).await.unwrap().new);
+            assert_eq!(f.fold(DAY1).await.counted, 1);
+            assert!(inner.record_fill(&f.account, &t2).await.unwrap().new, "the stale insert");
+            let digest = f.redactor.search_value("t2");
+            assert!(f.store.fill_tombstoned("kraken-main", &digest).await.unwrap());
+            // Recorded through the audited ledger while that row is there: not new, and the
+            // next fold removes the row uncounted.
+            assert!(!f.record(&t2).await);
+            assert_eq!(f.fold(DAY1).await, Folded { counted: 0, dropped: 1, kept: 0 });
+            assert_eq!(f.totals().await[0].trade_count, 2);
+        }
+    }
+
+    /// A fee in the traded asset is valued at the fill's price, one in a third asset at that
+    /// asset's nearest price mark; without any mark the fill is kept until one exists.
+    #[tokio::test]
+    async fn fees_are_valued_as_the_report_values_them() {
+        let f = fixture().await;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        let mut in_btc = fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1);
+        in_btc.fee = Decimal::new(1, 5);
+        in_btc.fee_asset = Some(ex::Asset::parse("BTC").unwrap());
+        let mut in_bnb = fill("t2", "X1", "BTC/USD", 10, 60_000, DAY1 + 1_000);
+        in_bnb.fee = Decimal::new(2, 2);
+        in_bnb.fee_asset = Some(ex::Asset::parse("BNB").unwrap());
+        assert!(f.record(&in_btc).await && f.record(&in_bnb).await);
+        f.close(&done).await;
+
         assert_eq!(
-            days_overlapping(3 * d, 3 * d),
-            (3, 3),
-            "empty window, no day"
+            f.fold(DAY1).await,
+            Folded {
+                counted: 1,
+                dropped: 0,
+                kept: 1
+            }
         );
-        assert_eq!(days_overlapping(-1, 1), (-1, 1));
+        assert_eq!(f.trade_ids().await, ["t2"], "kept until BNB has a price");
+        assert_eq!(f.fold(DAY1).await.kept, 1, "still kept, warned once");
+        let mark = tradeguard_store::prices::PriceMarkRow {
+            quote: "USD".into(),
+            asset: "BNB".into(),
+            time_ms: DAY1 + 60_000,
+            price: "600".into(),
+        };
+        f.store.price_marks_append(&[mark]).await.unwrap();
+        assert_eq!(f.fold(DAY1).await.counted, 1);
+        let t = &f.totals().await[0];
+        // 0.00001 BTC at 60,000 + 0.02 BNB at 600 (the nearest mark, after the fill).
+        assert_eq!(
+            (t.trade_count, t.fees.as_str(), t.volume.as_str()),
+            (2, "12.6", "1200")
+        );
+    }
+
+    /// Many fills fold in several transactions of at most the batch size, all of them.
+    #[tokio::test]
+    async fn folds_in_batches() {
+        let mut f = fixture().await;
+        f.folder.batch = 3;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        for i in 0..8 {
+            let t = fill(&format!("t{i}"), "X1", "BTC/USD", 1, 60_000, DAY1 + i);
+            assert!(f.record(&t).await);
+        }
+        f.close(&done).await;
+        assert_eq!(f.fold(DAY1).await.counted, 8);
+        assert!(f.trade_ids().await.is_empty());
+        let t = &f.totals().await[0];
+        assert_eq!((t.trade_count, t.version), (8, 3), "three transactions");
+    }
+
+    #[test]
+    fn windows_widen_to_whole_utc_days() {
+        let d = DAY_MS;
+        assert_eq!(whole_days(0, d), (0, d));
+        assert_eq!(whole_days(d / 2, d + 1), (0, 2 * d));
+        assert_eq!(
+            whole_days(3 * d, 3 * d),
+            (3 * d, 3 * d),
+            "empty stays empty"
+        );
+        assert_eq!(whole_days(-1, 1), (-d, d));
+        assert_eq!(day_numbers(0, 2 * d), (0, 2));
+        assert_eq!(day_numbers(-d, d), (-1, 1));
     }
 }

@@ -388,6 +388,19 @@ impl OrderLedger for AuditedLedger {
             self.append(&[event]).await?;
         }
         let record = self.inner.record_fill(account, fill).await?;
+        if record.new && self.folded(account, fill).await? {
+            // Folded by another writer between the checks above and this insert: the
+            // trade is counted in the daily totals already.
+            let mut tx = self.store.begin().await.map_err(storage)?;
+            tx.fill_take(account.as_str(), &fill.trade_id.to_string())
+                .await
+                .map_err(storage)?;
+            tx.commit().await.map_err(storage)?;
+            return Ok(FillRecord {
+                new: false,
+                ..record
+            });
+        }
         if record.new {
             self.count_fill(account, fill).await;
         }

@@ -68,11 +68,11 @@ impl PollLoop {
         self.poller.poll_once().await;
         self.equity.record(|a| self.risk.marks(a), started).await;
         self.follow_closed().await;
-        if let Some(f) = &self.folder {
-            f.fold_all(super::equity::now().0).await;
-        }
         if self.trading.mode() == TradingMode::Halted && self.risk.open_order_count() > 0 {
             self.sweep().await;
+        }
+        if let Some(f) = &self.folder {
+            f.fold_all(super::equity::now().0).await;
         }
     }
 
