@@ -251,6 +251,20 @@ impl VenueHandle {
             .collect()
     }
 
+    /// Credits `amount` of `asset` to the account's free balance, as a deposit from outside
+    /// the exchange would (no fill, no order).
+    pub fn deposit(
+        &self,
+        account: AccountId,
+        asset: &str,
+        amount: Decimal,
+    ) -> Result<(), SimError> {
+        self.core
+            .engine()
+            .deposit(account, asset, amount)
+            .map_err(|_| SimError::UnknownAccount(self.core.venue))
+    }
+
     /// The account's balances.
     pub fn balances(&self, account: AccountId) -> Result<BTreeMap<String, Balance>, SimError> {
         self.core

@@ -11,7 +11,8 @@ use sqlx::any::AnyRow;
 use crate::row::RowDecoder;
 use crate::{Result, Store};
 
-const COLUMNS: &str = "scope_kind, scope, time_ms, exchange, quote, value, flow, assets";
+const COLUMNS: &str =
+    "scope_kind, scope, time_ms, exchange, quote, value, flow, assets, holdings";
 
 /// What a snapshot values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,6 +60,9 @@ pub struct EquityRow {
     pub flow: String,
     /// Each held asset's value in `quote` (a JSON object).
     pub assets: String,
+    /// Each held asset's quantity (a JSON object); `None` in snapshots written before
+    /// migration 0009.
+    pub holdings: Option<String>,
 }
 
 fn decode(row: &AnyRow) -> Result<EquityRow> {
@@ -74,6 +78,7 @@ fn decode(row: &AnyRow) -> Result<EquityRow> {
         value: d.text("value")?,
         flow: d.text("flow")?,
         assets: d.text("assets")?,
+        holdings: d.opt_text("holdings")?,
     })
 }
 
@@ -83,7 +88,8 @@ impl Store {
     pub async fn equity_append(&self, r: &EquityRow) -> Result<bool> {
         let mut conn = self.acquire().await?;
         let sql = format!(
-            "INSERT INTO equity_snapshots ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO equity_snapshots ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (scope_kind, scope, time_ms) DO NOTHING"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -95,6 +101,7 @@ impl Store {
             .bind(r.value.as_str())
             .bind(r.flow.as_str())
             .bind(r.assets.as_str())
+            .bind(r.holdings.as_deref())
             .execute(&mut *conn)
             .await
             .map(|done| done.rows_affected() == 1)
@@ -116,6 +123,22 @@ impl Store {
             .await
             .map_err(|e| self.err(e))?;
         rows.iter().map(decode).collect()
+    }
+
+    /// The newest snapshot of one scope, if any.
+    pub async fn equity_latest(&self, kind: EquityScope, scope: &str) -> Result<Option<EquityRow>> {
+        let mut conn = self.acquire().await?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM equity_snapshots WHERE scope_kind = $1 AND scope = $2 \
+             ORDER BY time_ms DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(kind.as_str())
+            .bind(scope)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| self.err(e))?;
+        row.as_ref().map(decode).transpose()
     }
 
     /// The time of the newest snapshot of one scope, if any.
@@ -150,6 +173,7 @@ mod tests {
             value: value.into(),
             flow: "0".into(),
             assets: r#"{"USD":"1"}"#.into(),
+            holdings: (kind == EquityScope::Account).then(|| r#"{"USD":"1"}"#.into()),
         }
     }
 
@@ -179,6 +203,11 @@ mod tests {
             assert_eq!(store.equity_latest_ms(Profile, "core").await.unwrap(), Some(3_000));
             assert_eq!(store.equity_latest_ms(Account, "core").await.unwrap(), Some(2_000));
             assert_eq!(store.equity_latest_ms(Account, "other").await.unwrap(), None);
+            let latest = store.equity_latest(Profile, "core").await.unwrap().unwrap();
+            assert_eq!(latest, row(Profile, "core", 3_000, "101"));
+            let account = store.equity_latest(Account, "core").await.unwrap().unwrap();
+            assert_eq!(account.holdings.as_deref(), Some(r#"{"USD":"1"}"#), "quantities back");
+            assert!(store.equity_latest(Account, "other").await.unwrap().is_none());
         }
     }
 }

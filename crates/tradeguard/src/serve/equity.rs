@@ -8,16 +8,16 @@
 //! its first profile. A scope holding an asset without a price is not written (a value that
 //! leaves the asset out would be a false loss); the first time, a warning names the asset.
 //! Balances older than the poll interval (the account's last poll failed) are not written
-//! either. A scope gets at most one snapshot per poll interval, across restarts too. The
-//! gateway does not see deposits or withdrawals, so every flow is 0: a transfer shows as a
-//! gain or a loss.
+//! either. A scope gets at most one snapshot per poll interval, across restarts too. Each
+//! snapshot stores the quantities it valued and its external flow since the scope's previous
+//! snapshot (deposits, withdrawals: what fills do not explain, [`super::flows`]).
 //!
 //! With the snapshots written, the prices they were valued at go to `price_marks` (migration
 //! 0007) at the same time, for the report's asset correlation ([`price_marks`]); two accounts
 //! pricing one asset in one quote at the same time keep the first account's price.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -29,6 +29,7 @@ use tradeguard_store::equity::{EquityRow, EquityScope};
 use tradeguard_store::prices::PriceMarkRow;
 
 use super::config::ServeConfig;
+use super::flows::{FlowTracker, Holdings};
 
 /// The time now, for [`EquityRecorder::record`].
 pub fn now() -> UnixMillis {
@@ -74,16 +75,18 @@ pub fn snapshots(
 ) -> (Vec<EquityRow>, Vec<Unpriced>) {
     let mut rows = Vec::new();
     let mut missing = Vec::new();
-    let row = |kind, scope: &str, quote: &Asset, (assets, value): Valued| EquityRow {
-        kind,
-        scope: scope.to_owned(),
-        time_ms: at.0,
-        exchange: exchange.to_owned(),
-        quote: quote.as_str().to_owned(),
-        value: value.normalize().to_string(),
-        flow: "0".to_owned(),
-        assets: serde_json::to_string(&assets).unwrap_or_default(),
-    };
+    let row =
+        |kind, scope: &str, quote: &Asset, (assets, value): Valued, held: Holdings| EquityRow {
+            kind,
+            scope: scope.to_owned(),
+            time_ms: at.0,
+            exchange: exchange.to_owned(),
+            quote: quote.as_str().to_owned(),
+            value: value.normalize().to_string(),
+            flow: "0".to_owned(),
+            assets: serde_json::to_string(&assets).unwrap_or_default(),
+            holdings: serde_json::to_string(&held).ok(),
+        };
     for g in &marks.gates {
         for (id, portfolio) in &g.profiles {
             match profile_assets(portfolio, &g.market) {
@@ -92,6 +95,7 @@ pub fn snapshots(
                     id.as_str(),
                     g.market.quote(),
                     assets,
+                    profile_holdings(portfolio, g.market.quote()),
                 )),
                 Err(asset) => missing.push(Unpriced {
                     kind: EquityScope::Profile,
@@ -108,6 +112,7 @@ pub fn snapshots(
                 account,
                 first.market.quote(),
                 assets,
+                account_holdings(&marks.balances),
             )),
             Err(asset) => missing.push(Unpriced {
                 kind: EquityScope::Account,
@@ -125,14 +130,7 @@ pub fn snapshots(
 pub fn price_marks(marks: &Marks, rows: &[EquityRow]) -> Vec<PriceMarkRow> {
     let mut out: BTreeMap<(String, String, i64), String> = BTreeMap::new();
     for r in rows {
-        let market = match r.kind {
-            EquityScope::Account => marks.gates.first(),
-            EquityScope::Profile => marks
-                .gates
-                .iter()
-                .find(|g| g.profiles.iter().any(|(id, _)| id.as_str() == r.scope)),
-        };
-        let Some(market) = market.map(|g| &g.market) else {
+        let Some(market) = market_of(marks, r) else {
             continue;
         };
         let Ok(assets) = serde_json::from_str::<BTreeMap<String, Decimal>>(&r.assets) else {
@@ -157,8 +155,42 @@ pub fn price_marks(marks: &Marks, rows: &[EquityRow]) -> Vec<PriceMarkRow> {
         .collect()
 }
 
+/// The market `r`'s scope is valued at: a profile's gate, the account's first gate.
+fn market_of<'m>(marks: &'m Marks, r: &EquityRow) -> Option<&'m Market> {
+    let gate = match r.kind {
+        EquityScope::Account => marks.gates.first(),
+        EquityScope::Profile => marks
+            .gates
+            .iter()
+            .find(|g| g.profiles.iter().any(|(id, _)| id.as_str() == r.scope)),
+    };
+    gate.map(|g| &g.market)
+}
+
 /// Each held asset's value and their total.
 type Valued = (BTreeMap<String, Decimal>, Decimal);
+
+/// A profile's quantities: its cash under the quote asset and each target asset, held or not.
+fn profile_holdings(p: &Portfolio, quote: &Asset) -> Holdings {
+    let total =
+        |b: tradeguard_risk::market::Balance| b.free.checked_add(b.locked).unwrap_or(b.free);
+    let mut out: Holdings = p
+        .holdings()
+        .map(|(a, b)| (a.as_str().to_owned(), total(*b).normalize()))
+        .collect();
+    out.insert(quote.as_str().to_owned(), total(p.cash()).normalize());
+    out
+}
+
+/// An account's quantities: every asset it holds.
+fn account_holdings(balances: &[Balance]) -> Holdings {
+    balances
+        .iter()
+        .filter_map(|b| Some((b.asset.as_str().to_owned(), b.free.checked_add(b.locked)?)))
+        .filter(|(_, q)| !q.is_zero())
+        .map(|(a, q)| (a, q.normalize()))
+        .collect()
+}
 
 /// The profile's holdings valued (the cash under the quote asset), or the asset without a
 /// price.
@@ -214,25 +246,38 @@ pub struct EquityRecorder {
     accounts: Vec<(String, &'static str)>,
     last: Mutex<HashMap<(EquityScope, String), i64>>,
     warned: Mutex<HashSet<Unpriced>>,
+    flows: Arc<FlowTracker>,
 }
 
 impl EquityRecorder {
     /// A recorder for `accounts` (name and exchange) polled every `interval`.
-    pub fn new(store: Store, interval: Duration, accounts: Vec<(String, &'static str)>) -> Self {
+    /// Flows come from `flows`, which the poller feeds the fills.
+    pub fn new(
+        store: Store,
+        interval: Duration,
+        accounts: Vec<(String, &'static str)>,
+        flows: Arc<FlowTracker>,
+    ) -> Self {
         Self {
             store,
             interval,
             accounts,
             last: Mutex::default(),
             warned: Mutex::default(),
+            flows,
         }
     }
 
     /// A recorder for every account of `config`.
-    pub fn for_accounts(store: Store, interval: Duration, config: &ServeConfig) -> Self {
+    pub fn for_accounts(
+        store: Store,
+        interval: Duration,
+        config: &ServeConfig,
+        flows: Arc<FlowTracker>,
+    ) -> Self {
         let accounts = config.accounts.iter();
         let accounts = accounts.map(|(n, a)| (n.clone(), a.connector.exchange.as_str()));
-        Self::new(store, interval, accounts.collect())
+        Self::new(store, interval, accounts.collect(), flows)
     }
 
     /// Values every account and profile from `marks` (an account's [`Marks`], `None` before
@@ -249,8 +294,19 @@ impl EquityRecorder {
             let (rows, missing) = snapshots(account, exchange, &m, at);
             self.warn_once(missing);
             let mut due = Vec::new();
-            for r in rows {
+            for mut r in rows {
+                let now: Holdings = r
+                    .holdings
+                    .as_deref()
+                    .and_then(|h| serde_json::from_str(h).ok())
+                    .unwrap_or_default();
+                self.seed_flows(&r, account).await;
+                let market = market_of(&m, &r);
+                let price = |a: &str| Asset::new(a).ok().and_then(|a| market?.price(&a));
+                let flow = self.flows.flow(r.kind, &r.scope, &r.quote, &now, price);
+                r.flow = flow.normalize().to_string();
                 if self.write_if_due(&r).await {
+                    self.flows.stored(r.kind, &r.scope, now);
                     written += 1;
                     due.push(r);
                 }
@@ -261,6 +317,23 @@ impl EquityRecorder {
             }
         }
         written
+    }
+
+    /// Tracks `r`'s scope (of `account`) from its last stored quantities, the first time.
+    async fn seed_flows(&self, r: &EquityRow, account: &str) {
+        if self.flows.knows(r.kind, &r.scope) {
+            return;
+        }
+        let prev = match self.store.equity_latest(r.kind, &r.scope).await {
+            Ok(last) => last
+                .and_then(|l| l.holdings)
+                .and_then(|h| serde_json::from_str::<Holdings>(&h).ok()),
+            Err(e) => {
+                tracing::warn!(error = %e, "equity history unreadable; flows of this scope start at its next snapshot");
+                None
+            }
+        };
+        self.flows.seed(r.kind, &r.scope, account, prev);
     }
 
     fn warn_once(&self, missing: Vec<Unpriced>) {
@@ -437,7 +510,8 @@ mod tests {
         store.migrate().await.unwrap();
         let every = Duration::from_secs(5);
         let accounts = vec![("k".to_owned(), "kraken")];
-        let rec = EquityRecorder::new(store.clone(), every, accounts.clone());
+        let flows = Arc::new(FlowTracker::default());
+        let rec = EquityRecorder::new(store.clone(), every, accounts.clone(), flows.clone());
         let fed = |_: &str| Some(marks(true, None));
         assert_eq!(
             rec.record(fed, UnixMillis(10_000)).await,
@@ -455,7 +529,7 @@ mod tests {
             "one interval later"
         );
         // A restarted gateway reads the last times from the store.
-        let again = EquityRecorder::new(store.clone(), every, accounts);
+        let again = EquityRecorder::new(store.clone(), every, accounts, flows);
         assert_eq!(again.record(fed, UnixMillis(16_000)).await, 0);
         assert_eq!(
             again.record(|_: &str| None, UnixMillis(30_000)).await,
@@ -500,6 +574,109 @@ mod tests {
             [btc(10_000), btc(15_000)],
             "marks only with the snapshots written"
         );
+    }
+
+    /// Marks of account `k` holding `usd` and `btc` (BTC at 50,000), profile `core` on it.
+    fn holding(usd: &str, btc: &str) -> Marks {
+        let mut m = marks(true, None);
+        m.balances = vec![balance("USD", usd), balance("BTC", btc)];
+        let mut p = Portfolio::default();
+        p.set_cash(RiskBalance {
+            free: d(usd),
+            locked: Decimal::ZERO,
+        })
+        .unwrap();
+        p.set_holding(
+            a("BTC"),
+            RiskBalance {
+                free: d(btc),
+                locked: Decimal::ZERO,
+            },
+        )
+        .unwrap();
+        m.gates[0].profiles[0].1 = p;
+        m
+    }
+
+    /// A deposit is a flow, a trade explained by its fill is not, and a withdrawal while the
+    /// gateway was stopped is found from the quantities stored with the last snapshot.
+    #[tokio::test]
+    async fn snapshots_carry_the_flows_fills_do_not_explain() {
+        let store = tradeguard_store::testing::sqlite().await;
+        let every = Duration::from_secs(5);
+        let accounts = vec![("k".to_owned(), "kraken")];
+        let flows = Arc::new(FlowTracker::default());
+        flows.seed(EquityScope::Account, "k", "k", None);
+        flows.seed(EquityScope::Profile, "core", "k", None);
+        let rec = EquityRecorder::new(store.clone(), every, accounts.clone(), flows.clone());
+        let at = |s: i64| UnixMillis(s * 1000);
+        let record = |m: Marks, t| {
+            let rec = &rec;
+            async move {
+                rec.record(move |_: &str| Some(holding_clone(&m)), at(t))
+                    .await
+            }
+        };
+        assert_eq!(record(holding("1000", "0.1"), 10).await, 2);
+        // 500 USD deposited.
+        assert_eq!(record(holding("1500", "0.1"), 15).await, 2);
+        // 0.01 BTC bought at 50,000 for 500 USD and a 1 USD fee: no flow.
+        let buy = tradeguard_exchange::model::Fill {
+            trade_id: tradeguard_exchange::model::TradeId::parse("t1").unwrap(),
+            exchange_order_id: tradeguard_exchange::model::ExchangeOrderId::parse("o").unwrap(),
+            client_order_id: None,
+            symbol: tradeguard_exchange::model::Symbol::parse("BTC/USD").unwrap(),
+            side: tradeguard_exchange::model::Side::Buy,
+            price: d("50000"),
+            quantity: d("0.01"),
+            fee: d("1"),
+            fee_asset: None,
+            is_maker: None,
+            time: at(16),
+        };
+        flows.fills("k", &[buy]);
+        assert_eq!(record(holding("999", "0.11"), 20).await, 2);
+        // Stopped; 0.05 BTC withdrawn meanwhile; a new process with its own tracker.
+        let flows = Arc::new(FlowTracker::default());
+        let again = EquityRecorder::new(store.clone(), every, accounts, flows);
+        let m = holding("999", "0.06");
+        assert_eq!(
+            again
+                .record(move |_: &str| Some(holding_clone(&m)), at(30))
+                .await,
+            2
+        );
+
+        let rows = store.equity_range(0, i64::MAX).await.unwrap();
+        let flows_of = |kind| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| r.flow.clone())
+                .collect()
+        };
+        let want = ["0", "500", "0", "-2500"];
+        assert_eq!(flows_of(EquityScope::Account), want);
+        assert_eq!(flows_of(EquityScope::Profile), want);
+        let last = rows.last().unwrap();
+        assert_eq!(
+            last.holdings.as_deref(),
+            Some(r#"{"BTC":"0.06","USD":"999"}"#)
+        );
+    }
+
+    fn holding_clone(m: &Marks) -> Marks {
+        Marks {
+            balances: m.balances.clone(),
+            age: m.age,
+            gates: m
+                .gates
+                .iter()
+                .map(|g| GateMarks {
+                    market: g.market.clone(),
+                    profiles: g.profiles.clone(),
+                })
+                .collect(),
+        }
     }
 
     #[test]

@@ -502,6 +502,7 @@ mod tests {
             value: usd.to_string(),
             flow: "0".into(),
             assets: format!(r#"{{"USD":"{usd}"}}"#),
+            holdings: None,
         }
     }
 

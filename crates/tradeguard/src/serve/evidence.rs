@@ -9,7 +9,8 @@
 //! ([`super::fill_fold`], counted by whole UTC days); an order counts once final: filled, cancelled (partially filled when it had
 //! fills) or rejected by the exchange (orders the risk checks refused never reach the ledger).
 //! Portfolio value, returns, volatility, drawdown, ratios and concentration come from the
-//! equity history per profile, per exchange and overall, under the conventions
+//! equity history per profile, per exchange and overall (its external flows, deposits and
+//! withdrawals, inferred by [`super::flows`], removed from the time-weighted return), under the conventions
 //! [`super::equity_report`] states; rebalancing counts the executed rebalances in the audit
 //! log ([`super::rebalance_history`]). Everything is over the window the request names
 //! (default: the last 30 days, [`REPORT_WINDOW_MS`]): fills and orders by their time,

@@ -17,6 +17,7 @@ use tradeguard_store::Store;
 use super::config::{AccountSection, ServeConfig};
 use super::evidence::{report_base, report_profile};
 use super::fill_fold::{FillFolder, FoldAccount};
+use super::flows::FlowTracker;
 use super::order_events::{AccountNames, AuditedLedger};
 use super::risk::LiveRisk;
 
@@ -87,14 +88,16 @@ pub fn folder(
 pub struct Persisted {
     sql: SqlPollStore,
     live: Arc<LiveRisk>,
+    flows: Arc<FlowTracker>,
 }
 
 impl Persisted {
-    /// Over `store`, feeding `live`.
-    pub fn new(store: &Store, live: Arc<LiveRisk>) -> Self {
+    /// Over `store`, feeding `live`, and new fills to `flows`.
+    pub fn new(store: &Store, live: Arc<LiveRisk>, flows: Arc<FlowTracker>) -> Self {
         Self {
             sql: SqlPollStore::new(store.clone()),
             live,
+            flows,
         }
     }
 
@@ -134,6 +137,7 @@ impl PollStore for Persisted {
 
     async fn save_fills(&self, account: &AccountId, fills: &[Fill]) -> Result<(), String> {
         // Already stored by the order ledger, after the audit log took them.
+        self.flows.fills(account.as_str(), fills);
         self.live.save_fills(account, fills).await
     }
 

@@ -24,6 +24,7 @@ pub mod equity;
 pub mod equity_report;
 pub mod evidence;
 pub mod fill_fold;
+pub mod flows;
 pub mod halt;
 pub mod history;
 pub mod intents;

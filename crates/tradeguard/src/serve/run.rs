@@ -262,7 +262,25 @@ async fn start_gateway(
         interval,
         initial_lookback: Duration::from_secs(24 * 3600),
     };
-    let persisted = ledger::Persisted::new(&store, risk.clone());
+    // Every scope is tracked from the start, so the first poll's fills count in its flows.
+    let flows = Arc::new(super::flows::FlowTracker::default());
+    for name in accounts.keys() {
+        flows.seed(
+            tradeguard_store::equity::EquityScope::Account,
+            name,
+            name,
+            None,
+        );
+        for p in risk.profiles_of(name) {
+            flows.seed(
+                tradeguard_store::equity::EquityScope::Profile,
+                p.as_str(),
+                name,
+                None,
+            );
+        }
+    }
+    let persisted = ledger::Persisted::new(&store, risk.clone(), flows.clone());
     for a in accounts.values() {
         persisted.restore(&a.id).await;
     }
@@ -317,7 +335,7 @@ async fn start_gateway(
         venues: venues.clone(),
         trading: state.trading.clone(),
         audit: log.clone(),
-        equity: super::equity::EquityRecorder::for_accounts(store.clone(), interval, config),
+        equity: super::equity::EquityRecorder::for_accounts(store.clone(), interval, config, flows),
         folder,
     };
     poll.once().await;

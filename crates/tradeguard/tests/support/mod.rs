@@ -161,6 +161,8 @@ pub struct KrakenGateway {
     pub config: PathBuf,
     /// Where `serve` logs.
     pub log: PathBuf,
+    /// The simulated account.
+    pub account: tradeguard_sim::AccountId,
 }
 
 impl KrakenGateway {
@@ -242,6 +244,7 @@ SOL = 0.10
             pass,
             config,
             log: tmp.join("serve.log"),
+            account,
         }
     }
 

@@ -1,0 +1,86 @@
+//! Deposits end to end: 5,000 USD credited to the simulated Kraken account while `serve`
+//! runs shows in the signed report as an external flow of the profile, the exchange and
+//! overall, so the value grows by 5,000 while the profit and the time-weighted return stay
+//! near zero (without flows the deposit would read as a 5 % gain).
+
+mod support;
+use support::*;
+
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use tradeguard_sim::{SimConfig, Venue};
+
+/// The report's data, fetched with the CLI.
+fn report(g: &KrakenGateway, url: &str) -> Option<Value> {
+    let file = g.dir.parent().unwrap().join("report.json");
+    let (d, f) = (g.dir.to_str().unwrap(), file.to_str().unwrap());
+    let out = tg(&["report", "--url", url, "--data-dir", d, "--out", f], None);
+    if !out.status.success() {
+        return None;
+    }
+    let report: Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+    Some(report["report"]["data"].clone())
+}
+
+fn dec(v: &Value) -> Decimal {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// Waits up to `within` for a report `done` accepts.
+fn until(g: &KrakenGateway, url: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(data) = report(g, url).filter(|d| done(d)) {
+            return data;
+        }
+        assert!(Instant::now() < deadline, "{:?}", report(g, url));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_is_a_flow_not_a_gain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = tradeguard_sim::start(SimConfig {
+        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let kraken = sim.venue(Venue::Kraken);
+    let g = KrakenGateway::new(tmp.path(), kraken, "");
+    let (mut server, url) = g.serve();
+    let observations = |d: &Value| d["overall"]["performance"]["observations"].as_u64();
+
+    // Two valuations before the deposit, then the deposit and two more.
+    let before = until(&g, &url, Duration::from_secs(60), |d| {
+        observations(d) >= Some(2)
+    });
+    let seen = observations(&before).unwrap();
+    kraken
+        .deposit(g.account, "USD", Decimal::from(5_000))
+        .unwrap();
+    let after = until(&g, &url, Duration::from_secs(60), |d| {
+        observations(d) >= Some(seen + 2)
+    });
+    for scope in [
+        &after["overall"],
+        &after["by_exchange"]["kraken"],
+        &after["by_profile"]["core"],
+    ] {
+        let perf = &scope["performance"];
+        assert_eq!(dec(&perf["net_flows"]), Decimal::from(5_000), "{perf}");
+        let growth = dec(&perf["end_value"]) - dec(&perf["start_value"]);
+        assert_eq!(
+            growth,
+            Decimal::from(5_000),
+            "cash only, no price moves: {perf}"
+        );
+        assert_eq!(dec(&perf["profit_and_loss"]), Decimal::ZERO, "{perf}");
+        let twr = perf["metrics"]["time_weighted_return"].as_f64().unwrap();
+        assert!(twr.abs() < 1e-12, "not a 5 % gain: {perf}");
+    }
+    stop(&mut server, &g.log);
+}
