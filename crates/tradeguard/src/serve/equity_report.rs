@@ -390,14 +390,24 @@ fn thin(points: Vec<ConcentrationPoint>, max: usize) -> Vec<ConcentrationPoint> 
     out
 }
 
-/// The summed history of `members` at the poll times when all of them were valued.
+/// The summed history of `members` at the poll times when all of them were valued. The
+/// flows of a member's snapshots at the times left out are carried into the next point, so a
+/// deposit is not lost because another account missed that poll.
 fn aggregate(
     polls: &BTreeMap<i64, BTreeMap<(String, ExchangeId), Point>>,
     members: &BTreeSet<&(String, ExchangeId)>,
 ) -> Vec<Point> {
     let mut out = Vec::new();
+    let mut carried: BTreeMap<&(String, ExchangeId), Decimal> = BTreeMap::new();
     for (t, at) in polls {
-        if !members.iter().all(|m| at.contains_key(*m)) {
+        let complete = members.iter().all(|m| at.contains_key(*m));
+        if !complete {
+            for m in members {
+                if let Some(p) = at.get(*m) {
+                    let c = carried.entry(*m).or_default();
+                    *c = c.checked_add(p.flow).unwrap_or(*c);
+                }
+            }
             continue;
         }
         let mut sum = Point {
@@ -406,9 +416,14 @@ fn aggregate(
             flow: Decimal::ZERO,
             assets: BTreeMap::new(),
         };
-        let complete = members.iter().all(|m| sum.add(&at[*m]).is_some());
-        if complete {
+        let added = members.iter().all(|m| sum.add(&at[*m]).is_some());
+        let carry = carried
+            .values()
+            .try_fold(Decimal::ZERO, |a, c| a.checked_add(*c));
+        if let (true, Some(flow)) = (added, carry.and_then(|c| sum.flow.checked_add(c))) {
+            sum.flow = flow;
             out.push(sum);
+            carried.clear();
         }
     }
     out
@@ -519,8 +534,12 @@ mod tests {
             row(Account, "k2", "kraken", 1_000, 50),
             row(Account, "b", "binance", 1_000, 10),
             row(Profile, "core", "kraken", 1_000, 90),
-            // k2 missed this poll (a price was missing): kraken and overall skip it.
-            row(Account, "k1", "kraken", 2_000, 110),
+            // k2 missed this poll (a price was missing): kraken and overall skip it, and k1's
+            // deposit then comes with the next poll.
+            EquityRow {
+                flow: "7".into(),
+                ..row(Account, "k1", "kraken", 2_000, 110)
+            },
             row(Account, "b", "binance", 2_000, 11),
             row(Account, "k1", "kraken", 3_000, 120),
             row(Account, "k2", "kraken", 3_000, 40),
@@ -534,6 +553,14 @@ mod tests {
         let h = Histories::new(&rows, &Asset::new("USD").unwrap());
         let kraken = &h.exchanges[&ExchangeId::new("kraken").unwrap()];
         assert_eq!(values(kraken), [(1_000, 150), (3_000, 160)]);
+        let flows: Vec<Decimal> = kraken.iter().map(|p| p.flow).collect();
+        assert_eq!(
+            flows,
+            [Decimal::ZERO, Decimal::from(7)],
+            "k1's flow at 2,000 carried"
+        );
+        let overall: Vec<Decimal> = h.overall.iter().map(|p| p.flow).collect();
+        assert_eq!(overall, [Decimal::ZERO, Decimal::from(7)]);
         let binance = &h.exchanges[&ExchangeId::new("binance").unwrap()];
         assert_eq!(values(binance), [(1_000, 10), (2_000, 11), (3_000, 12)]);
         assert_eq!(values(&h.overall), [(1_000, 160), (3_000, 172)]);
