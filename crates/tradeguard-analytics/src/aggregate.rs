@@ -77,7 +77,10 @@ impl FillAggregates {
     pub fn absorb(&mut self, totals: &AccountAggregate) -> Result<(), AnalyticsError> {
         let acc = self.account(&totals.profile, &totals.exchange);
         let overflow = AnalyticsError::Overflow { what: "volume" };
-        let new_volume = acc.volume.checked_add(totals.volume).ok_or(overflow.clone())?;
+        let new_volume = acc
+            .volume
+            .checked_add(totals.volume)
+            .ok_or(overflow.clone())?;
         let new_fees = acc.fees.checked_add(totals.fees).ok_or(overflow)?;
         acc.volume = new_volume;
         acc.fees = new_fees;

@@ -11,8 +11,7 @@ use sqlx::any::AnyRow;
 use crate::row::RowDecoder;
 use crate::{Result, Store};
 
-const COLUMNS: &str =
-    "scope_kind, scope, time_ms, exchange, quote, value, flow, assets, holdings";
+const COLUMNS: &str = "scope_kind, scope, time_ms, exchange, quote, value, flow, assets, holdings";
 
 /// What a snapshot values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
