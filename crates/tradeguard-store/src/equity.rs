@@ -59,8 +59,8 @@ pub struct EquityRow {
     pub flow: String,
     /// Each held asset's value in `quote` (a JSON object).
     pub assets: String,
-    /// Each held asset's quantity (a JSON object); `None` in snapshots written before
-    /// migration 0009.
+    /// When the balances were read and each held asset's quantity (JSON, owned by `serve`);
+    /// `None` in snapshots written before migration 0009.
     pub holdings: Option<String>,
 }
 

@@ -287,6 +287,21 @@ impl Store {
         rows.iter().map(decode_fill).collect()
     }
 
+    /// The fills of `account` executed after `after_ms`, oldest first.
+    pub async fn fills_after(&self, account: &str, after_ms: i64) -> Result<Vec<FillRow>> {
+        let mut conn = self.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT account, trade_id, symbol, exchange_order_id, client_order_id, time_ms, fill \
+             FROM exchange_fills WHERE account = $1 AND time_ms > $2 ORDER BY time_ms, trade_id",
+        )
+        .bind(account)
+        .bind(after_ms)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| self.err(e))?;
+        rows.iter().map(decode_fill).collect()
+    }
+
     /// The time of the newest stored fill of `symbol` for `account` (a poller's cursor),
     /// counting fills folded into aggregates and deleted since (migration 0008).
     pub async fn fills_latest_time(&self, account: &str, symbol: &str) -> Result<Option<i64>> {
@@ -418,6 +433,8 @@ mod tests {
             assert_eq!(store.fills_latest_time("acct", "BTC/USD").await.unwrap(), Some(20));
             assert_eq!(store.fills_latest_time("acct", "XRP/USD").await.unwrap(), None);
             assert!(store.fill_get("acct", "t3").await.unwrap().is_some());
+            let after = store.fills_after("acct", 10).await.unwrap();
+            assert_eq!(after.iter().map(|f| f.trade_id.as_str()).collect::<Vec<_>>(), ["t2", "t3"]);
 
             store.snapshot_put("acct", SnapshotKind::Balances, 5, "[1]").await.unwrap();
             store.snapshot_put("acct", SnapshotKind::Balances, 6, "[2]").await.unwrap();

@@ -1,7 +1,8 @@
 //! Deposits end to end: 5,000 USD credited to the simulated Kraken account while `serve`
 //! runs shows in the signed report as an external flow of the profile, the exchange and
 //! overall, so the value grows by 5,000 while the profit and the time-weighted return stay
-//! near zero (without flows the deposit would read as a 5 % gain).
+//! near zero (without flows the deposit would read as a 5 % gain). A market buy after it is
+//! explained by its fill: the flows stay at 5,000.
 
 mod support;
 use support::*;
@@ -82,5 +83,29 @@ async fn a_deposit_is_a_flow_not_a_gain() {
         let twr = perf["metrics"]["time_weighted_return"].as_f64().unwrap();
         assert!(twr.abs() < 1e-12, "not a 5 % gain: {perf}");
     }
+
+    // A trade is not a flow.
+    let client = g.client(&url);
+    let buy = tradeguard_client::OrderRequest::market(
+        "flows-buy-1",
+        "core",
+        "BTC/USD",
+        tradeguard_client::Side::Buy,
+        Decimal::new(1, 3),
+    );
+    client.place_order(&buy).await.unwrap();
+    let seen = observations(&after).unwrap();
+    let traded = until(&g, &url, Duration::from_secs(60), |d| {
+        observations(d) >= Some(seen + 2)
+            && d["overall"]["activity"]["trade_count"].as_u64() >= Some(1)
+    });
+    let perf = &traded["overall"]["performance"];
+    let flows = dec(&perf["net_flows"]);
+    // A fill executed within the few milliseconds between the exchange reading the balances
+    // and the gateway storing them would move by its slippage and fee (well under 1 USD).
+    assert!(
+        (flows - Decimal::from(5_000)).abs() < Decimal::ONE,
+        "the buy is explained by its fill: {perf}"
+    );
     stop(&mut server, &g.log);
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use tradeguard_exchange::model::{Balance, UnixMillis};
+use tradeguard_exchange::model::{Balance, Fill, UnixMillis};
 use tradeguard_risk::ids::{Asset, ProfileId};
 use tradeguard_risk::market::{Market, Portfolio, ValuationError};
 use tradeguard_store::Store;
@@ -29,7 +29,7 @@ use tradeguard_store::equity::{EquityRow, EquityScope};
 use tradeguard_store::prices::PriceMarkRow;
 
 use super::config::ServeConfig;
-use super::flows::{FlowTracker, Holdings};
+use super::flows::{FlowTracker, Holdings, Stored};
 
 /// The time now, for [`EquityRecorder::record`].
 pub fn now() -> UnixMillis {
@@ -284,6 +284,17 @@ impl EquityRecorder {
     /// its first balances) and stores the snapshots due at `at` (the start of the poll).
     /// Returns how many were written; failures are logged and wait for the next poll.
     pub async fn record(&self, marks: impl Fn(&str) -> Option<Marks>, at: UnixMillis) -> usize {
+        self.record_now(marks, at, now()).await
+    }
+
+    /// [`Self::record`] with the time now given (a balance read `age` ago was read at
+    /// `now - age`).
+    async fn record_now(
+        &self,
+        marks: impl Fn(&str) -> Option<Marks>,
+        at: UnixMillis,
+        now: UnixMillis,
+    ) -> usize {
         let mut written = 0;
         for (account, exchange) in &self.accounts {
             let Some(m) = marks(account) else { continue };
@@ -291,22 +302,38 @@ impl EquityRecorder {
                 tracing::debug!(%account, "balances older than the poll interval; no equity snapshot");
                 continue;
             }
+            let read_at_ms = now
+                .0
+                .saturating_sub(i64::try_from(m.age.as_millis()).unwrap_or(i64::MAX));
             let (rows, missing) = snapshots(account, exchange, &m, at);
             self.warn_once(missing);
             let mut due = Vec::new();
             for mut r in rows {
-                let now: Holdings = r
+                let quantities: Holdings = r
                     .holdings
                     .as_deref()
                     .and_then(|h| serde_json::from_str(h).ok())
                     .unwrap_or_default();
-                self.seed_flows(&r, account).await;
+                let stored = Stored {
+                    read_at_ms,
+                    quantities,
+                };
+                r.holdings = serde_json::to_string(&stored).ok();
+                if !self.seed_flows(&r, account).await {
+                    continue;
+                }
                 let market = market_of(&m, &r);
                 let price = |a: &str| Asset::new(a).ok().and_then(|a| market?.price(&a));
-                let flow = self.flows.flow(r.kind, &r.scope, &r.quote, &now, price);
+                let flow = match self.flows.flow(r.kind, &r.scope, &r.quote, &stored, price) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no equity snapshot");
+                        continue;
+                    }
+                };
                 r.flow = flow.normalize().to_string();
                 if self.write_if_due(&r).await {
-                    self.flows.stored(r.kind, &r.scope, now);
+                    self.flows.stored(r.kind, &r.scope, &r.quote, stored);
                     written += 1;
                     due.push(r);
                 }
@@ -319,21 +346,45 @@ impl EquityRecorder {
         written
     }
 
-    /// Tracks `r`'s scope (of `account`) from its last stored quantities, the first time.
-    async fn seed_flows(&self, r: &EquityRow, account: &str) {
+    /// The first time, measures `r`'s scope (of `account`) from its last stored snapshot,
+    /// with the ledger's fills since its balances were read. False when the store could not
+    /// be read: the snapshot then waits (it would count the flows since as gains).
+    async fn seed_flows(&self, r: &EquityRow, account: &str) -> bool {
+        self.flows.register(r.kind, &r.scope, account);
         if self.flows.knows(r.kind, &r.scope) {
-            return;
+            return true;
         }
-        let prev = match self.store.equity_latest(r.kind, &r.scope).await {
-            Ok(last) => last
-                .and_then(|l| l.holdings)
-                .and_then(|h| serde_json::from_str::<Holdings>(&h).ok()),
+        let last = match self.store.equity_latest(r.kind, &r.scope).await {
+            Ok(last) => last,
             Err(e) => {
-                tracing::warn!(error = %e, "equity history unreadable; flows of this scope start at its next snapshot");
-                None
+                tracing::warn!(error = %e, "equity history unreadable; snapshot skipped");
+                return false;
             }
         };
-        self.flows.seed(r.kind, &r.scope, account, prev);
+        let Some(last) = last else { return true };
+        let Some(stored) = last
+            .holdings
+            .as_deref()
+            .and_then(|h| serde_json::from_str::<Stored>(h).ok())
+        else {
+            return true;
+        };
+        let fills = match self.store.fills_after(account, stored.read_at_ms).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "order ledger unreadable; snapshot skipped");
+                return false;
+            }
+        };
+        let fills: Vec<Fill> = fills
+            .iter()
+            .filter_map(|f| serde_json::from_str(&f.fill).ok())
+            .collect();
+        self.flows.fills(account, &fills);
+        let values: Holdings = serde_json::from_str(&last.assets).unwrap_or_default();
+        self.flows
+            .seed(r.kind, &r.scope, &last.quote, stored, &values);
+        true
     }
 
     fn warn_once(&self, missing: Vec<Unpriced>) {
@@ -598,54 +649,61 @@ mod tests {
         m
     }
 
-    /// A deposit is a flow, a trade explained by its fill is not, and a withdrawal while the
-    /// gateway was stopped is found from the quantities stored with the last snapshot.
+    fn btc_fill(id: &str, side: tradeguard_exchange::model::Side, qty: &str, t: i64) -> Fill {
+        use tradeguard_exchange::model::{ExchangeOrderId, Symbol, TradeId};
+        Fill {
+            trade_id: TradeId::parse(id).unwrap(),
+            exchange_order_id: ExchangeOrderId::parse("o").unwrap(),
+            client_order_id: None,
+            symbol: Symbol::parse("BTC/USD").unwrap(),
+            side,
+            price: d("50000"),
+            quantity: d(qty),
+            fee: d("1"),
+            fee_asset: None,
+            is_maker: None,
+            time: UnixMillis(t),
+        }
+    }
+
+    /// A deposit is a flow, a trade explained by its fill is not; after a restart, a fill
+    /// the ledger recorded while stopped is explained and a withdrawal is found from the
+    /// quantities stored with the last snapshot.
     #[tokio::test]
     async fn snapshots_carry_the_flows_fills_do_not_explain() {
+        use tradeguard_exchange::model::Side;
         let store = tradeguard_store::testing::sqlite().await;
         let every = Duration::from_secs(5);
         let accounts = vec![("k".to_owned(), "kraken")];
         let flows = Arc::new(FlowTracker::default());
-        flows.seed(EquityScope::Account, "k", "k", None);
-        flows.seed(EquityScope::Profile, "core", "k", None);
         let rec = EquityRecorder::new(store.clone(), every, accounts.clone(), flows.clone());
         let at = |s: i64| UnixMillis(s * 1000);
-        let record = |m: Marks, t| {
-            let rec = &rec;
-            async move {
-                rec.record(move |_: &str| Some(holding_clone(&m)), at(t))
-                    .await
-            }
+        let run = async |rec: &EquityRecorder, m: Marks, t: i64| {
+            rec.record_now(move |_: &str| Some(holding_clone(&m)), at(t), at(t))
+                .await
         };
-        assert_eq!(record(holding("1000", "0.1"), 10).await, 2);
+        assert_eq!(run(&rec, holding("1000", "0.1"), 10).await, 2);
         // 500 USD deposited.
-        assert_eq!(record(holding("1500", "0.1"), 15).await, 2);
+        assert_eq!(run(&rec, holding("1500", "0.1"), 15).await, 2);
         // 0.01 BTC bought at 50,000 for 500 USD and a 1 USD fee: no flow.
-        let buy = tradeguard_exchange::model::Fill {
-            trade_id: tradeguard_exchange::model::TradeId::parse("t1").unwrap(),
-            exchange_order_id: tradeguard_exchange::model::ExchangeOrderId::parse("o").unwrap(),
+        flows.fills("k", &[btc_fill("t1", Side::Buy, "0.01", 16_000)]);
+        assert_eq!(run(&rec, holding("999", "0.11"), 20).await, 2);
+
+        // Stopped. Meanwhile 0.05 BTC sold (the start-up reconciliation records it in the
+        // ledger) and 0.02 BTC withdrawn. A new process with its own tracker.
+        let sold = btc_fill("t2", Side::Sell, "0.05", 25_000);
+        let row = tradeguard_store::orders::FillRow {
+            account: "k".into(),
+            trade_id: "t2".into(),
+            symbol: "BTC/USD".into(),
+            exchange_order_id: "o".into(),
             client_order_id: None,
-            symbol: tradeguard_exchange::model::Symbol::parse("BTC/USD").unwrap(),
-            side: tradeguard_exchange::model::Side::Buy,
-            price: d("50000"),
-            quantity: d("0.01"),
-            fee: d("1"),
-            fee_asset: None,
-            is_maker: None,
-            time: at(16),
+            time_ms: 25_000,
+            fill: serde_json::to_string(&sold).unwrap(),
         };
-        flows.fills("k", &[buy]);
-        assert_eq!(record(holding("999", "0.11"), 20).await, 2);
-        // Stopped; 0.05 BTC withdrawn meanwhile; a new process with its own tracker.
-        let flows = Arc::new(FlowTracker::default());
-        let again = EquityRecorder::new(store.clone(), every, accounts, flows);
-        let m = holding("999", "0.06");
-        assert_eq!(
-            again
-                .record(move |_: &str| Some(holding_clone(&m)), at(30))
-                .await,
-            2
-        );
+        store.fill_insert(&row).await.unwrap();
+        let again = EquityRecorder::new(store.clone(), every, accounts, Arc::default());
+        assert_eq!(run(&again, holding("3498", "0.04"), 30).await, 2);
 
         let rows = store.equity_range(0, i64::MAX).await.unwrap();
         let flows_of = |kind| -> Vec<String> {
@@ -654,14 +712,13 @@ mod tests {
                 .map(|r| r.flow.clone())
                 .collect()
         };
-        let want = ["0", "500", "0", "-2500"];
+        // The withdrawal: 0.02 BTC at 50,000.
+        let want = ["0", "500", "0", "-1000"];
         assert_eq!(flows_of(EquityScope::Account), want);
         assert_eq!(flows_of(EquityScope::Profile), want);
-        let last = rows.last().unwrap();
-        assert_eq!(
-            last.holdings.as_deref(),
-            Some(r#"{"BTC":"0.06","USD":"999"}"#)
-        );
+        let last: Stored = serde_json::from_str(rows[7].holdings.as_deref().unwrap()).unwrap();
+        assert_eq!(last.read_at_ms, 30_000);
+        assert_eq!(last.quantities["BTC"], d("0.04"));
     }
 
     fn holding_clone(m: &Marks) -> Marks {

@@ -265,19 +265,10 @@ async fn start_gateway(
     // Every scope is tracked from the start, so the first poll's fills count in its flows.
     let flows = Arc::new(super::flows::FlowTracker::default());
     for name in accounts.keys() {
-        flows.seed(
-            tradeguard_store::equity::EquityScope::Account,
-            name,
-            name,
-            None,
-        );
+        use tradeguard_store::equity::EquityScope;
+        flows.register(EquityScope::Account, name, name);
         for p in risk.profiles_of(name) {
-            flows.seed(
-                tradeguard_store::equity::EquityScope::Profile,
-                p.as_str(),
-                name,
-                None,
-            );
+            flows.register(EquityScope::Profile, p.as_str(), name);
         }
     }
     let persisted = ledger::Persisted::new(&store, risk.clone(), flows.clone());
