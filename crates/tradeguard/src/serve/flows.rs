@@ -284,12 +284,13 @@ impl FlowTracker {
             quote: quote.to_owned(),
         });
         let account = s.account.clone();
-        // Fills every scope of the account has read balances after are no longer needed.
+        // Fills every measured scope of the account has read balances after are no longer
+        // needed (a scope without a snapshot yet has no flow at its first).
         let oldest = st
             .scopes
             .values()
             .filter(|s| s.account == account)
-            .map(|s| s.prev.as_ref().map_or(i64::MIN, |p| p.stored.read_at_ms))
+            .filter_map(|s| s.prev.as_ref().map(|p| p.stored.read_at_ms))
             .min()
             .unwrap_or(i64::MIN);
         if let Some(m) = st.fills.get_mut(&account) {
