@@ -129,6 +129,9 @@ pub struct PollingSection {
     /// Look at each profile's rebalancing schedule about this often (seconds, default 60;
     /// moved at random by up to the profile's randomization factor).
     pub rebalance_check_secs: u64,
+    /// The scheduler cancels its own rebalance orders still open this long after it placed
+    /// them, and plans again (seconds, default 600; 0: never, they rest until filled).
+    pub rebalance_order_ttl_secs: u64,
 }
 
 impl Default for PollingSection {
@@ -136,6 +139,7 @@ impl Default for PollingSection {
         Self {
             interval_secs: 300,
             rebalance_check_secs: 60,
+            rebalance_order_ttl_secs: 600,
         }
     }
 }

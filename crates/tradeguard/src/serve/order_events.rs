@@ -62,6 +62,12 @@ impl Cause {
         by: "halt",
         reason: "trading halted",
     };
+    /// The rebalancing scheduler, cancelling its own plan order left unfilled past
+    /// `[polling] rebalance_order_ttl_secs`.
+    pub const SCHEDULER: Cause = Cause {
+        by: "scheduler",
+        reason: "rebalance order unfilled past its time to live",
+    };
     /// Closed at the exchange, learned by a lookup (the default outside any scope).
     pub const EXCHANGE: Cause = Cause {
         by: "exchange",

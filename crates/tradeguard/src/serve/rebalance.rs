@@ -13,6 +13,12 @@
 //! cache (Redis when `[store] redis_url` is set): a scheduled rebalance first claims the
 //! profile's lease for one check interval, so one replica runs it. Schedules start when `serve` starts: the
 //! configured targets are the first reference and a time-based period counts from the start.
+//!
+//! A plan's orders are limits at the last price, so one may rest unfilled. The scheduler
+//! cancels its own orders still open `[polling] rebalance_order_ttl_secs` after it placed
+//! them (`order.cancelled` by `scheduler`; the account's balances are read again), and the
+//! profile is planned again at a later look. It knows only the orders it placed since
+//! `serve` started: an older one rests until filled or cancelled by the operator.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +78,61 @@ struct Slot {
     schedule: RebalanceSchedule,
     randomization: Decimal,
     next: Instant,
+    /// The scheduler's orders placed for this profile that may still be open:
+    /// (`<account>:<client order id>`, when placed).
+    resting: Vec<(String, Instant)>,
+}
+
+/// Cancels the scheduler's own orders.
+#[async_trait]
+pub trait PlanOrders: Send + Sync {
+    /// Cancels order `id`; `Ok(true)` when it is final now (cancelled, or it had filled),
+    /// `Ok(false)` when it is still open.
+    async fn cancel(&self, id: &str) -> Result<bool, String>;
+}
+
+#[async_trait]
+impl PlanOrders for super::venues::Venues {
+    async fn cancel(&self, id: &str) -> Result<bool, String> {
+        use tradeguard_gateway::venue::VenueError;
+        match self
+            .cancel_as(id, super::order_events::Cause::SCHEDULER)
+            .await
+        {
+            Ok(view) => Ok(view.status != "open" && view.status != "unknown"),
+            Err(VenueError::NotFound(_)) => Ok(true),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Cancels the orders of `resting` placed at least `ttl` ago; keeps those still open or that
+/// could not be cancelled (retried at the next look). Returns how many it cancelled or found
+/// final.
+async fn expire(
+    profile: &ProfileId,
+    resting: &mut Vec<(String, Instant)>,
+    ttl: Duration,
+    orders: &dyn PlanOrders,
+) -> usize {
+    let mut closed = 0;
+    let mut kept = Vec::with_capacity(resting.len());
+    for (id, placed) in resting.drain(..) {
+        if placed.elapsed() < ttl {
+            kept.push((id, placed));
+            continue;
+        }
+        match orders.cancel(&id).await {
+            Ok(true) => closed += 1,
+            Ok(false) => kept.push((id, placed)),
+            Err(e) => {
+                tracing::warn!(%profile, order = %id, error = %e, "stale rebalance order not cancelled; retried at the next look");
+                kept.push((id, placed));
+            }
+        }
+    }
+    *resting = kept;
+    closed
 }
 
 /// Rebalances every profile on its own schedule (see the module docs).
@@ -80,6 +141,8 @@ pub struct Scheduler {
     risk: Arc<LiveRisk>,
     check_every: Duration,
     slots: Vec<Slot>,
+    /// Cancels the scheduler's orders older than the time to live, if any.
+    expiry: Option<(Arc<dyn PlanOrders>, Duration)>,
 }
 
 /// `every` moved by up to `factor` either way (at least 100 ms).
@@ -114,6 +177,7 @@ impl Scheduler {
                     schedule,
                     randomization,
                     next: Instant::now() + jittered(check_every, randomization),
+                    resting: Vec::new(),
                 }
             })
             .collect();
@@ -122,7 +186,15 @@ impl Scheduler {
             risk,
             check_every,
             slots,
+            expiry: None,
         })
+    }
+
+    /// Cancels the scheduler's own orders still open `ttl` after it placed them, through
+    /// `orders` (a zero `ttl`: never).
+    pub fn with_order_ttl(mut self, orders: Arc<dyn PlanOrders>, ttl: Duration) -> Self {
+        self.expiry = (!ttl.is_zero()).then_some((orders, ttl));
+        self
     }
 
     /// Runs until `stop` turns true.
@@ -166,6 +238,13 @@ impl Scheduler {
         let Some((gate, profile, account)) = risk.gate_of(&slot.id) else {
             return;
         };
+        if let Some((orders, ttl)) = &self.expiry
+            && expire(&slot.id, &mut slot.resting, *ttl, orders.as_ref()).await > 0
+        {
+            // Planned again at a later look, over the balances read after the cancel.
+            tracing::info!(profile = %slot.id, "stale rebalance orders cancelled");
+            return;
+        }
         let Some(trigger) = gate.rebalance_due(&slot.id, &slot.schedule) else {
             return;
         };
@@ -200,6 +279,11 @@ impl Scheduler {
         let who = Self::principal();
         match tradeguard_gateway::api::rebalance(&self.state, &who, &slot.id, false).await {
             Ok(outcome) => {
+                let placed_at = Instant::now();
+                slot.resting.extend(outcome.results.iter().filter_map(|r| {
+                    let id = r.body.get("id")?.as_str()?;
+                    (r.status == 201).then(|| (id.to_owned(), placed_at))
+                }));
                 let now = Timestamp::from_millis(self.state.clock.now_ms());
                 let reference = profile.targets.clone();
                 let mut rng = rand::rng();
@@ -358,5 +442,50 @@ SOL = 0.10
         );
         let off = tradeguard_risk::config::check(&off).unwrap();
         assert!(Scheduler::new(state, live, &off, every).is_none());
+    }
+
+    /// Records the cancels asked for; `open` orders stay open, `broken` ones fail.
+    #[derive(Default)]
+    struct FakeOrders {
+        asked: std::sync::Mutex<Vec<String>>,
+        open: Vec<&'static str>,
+        broken: Vec<&'static str>,
+    }
+
+    #[async_trait]
+    impl PlanOrders for FakeOrders {
+        async fn cancel(&self, id: &str) -> Result<bool, String> {
+            self.asked.lock().unwrap().push(id.to_owned());
+            if self.broken.contains(&id) {
+                return Err("exchange unreachable".into());
+            }
+            Ok(!self.open.contains(&id))
+        }
+    }
+
+    /// Orders older than the time to live are cancelled and forgotten; younger ones are not
+    /// asked about; one still open or that could not be cancelled is asked again next time.
+    #[tokio::test]
+    async fn stale_plan_orders_are_cancelled_after_their_time_to_live() {
+        let ttl = Duration::from_secs(600);
+        let old = Instant::now() - Duration::from_secs(601);
+        let young = Instant::now();
+        let mut resting = vec![
+            ("k:a".to_owned(), old),
+            ("k:b".to_owned(), young),
+            ("k:c".to_owned(), old),
+            ("k:d".to_owned(), old),
+        ];
+        let orders = FakeOrders {
+            open: vec!["k:c"],
+            broken: vec!["k:d"],
+            ..FakeOrders::default()
+        };
+        let p = ProfileId::new("core").unwrap();
+        assert_eq!(expire(&p, &mut resting, ttl, &orders).await, 1);
+        assert_eq!(*orders.asked.lock().unwrap(), ["k:a", "k:c", "k:d"]);
+        let left: Vec<&str> = resting.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(left, ["k:b", "k:c", "k:d"]);
+        assert_eq!(expire(&p, &mut Vec::new(), ttl, &orders).await, 0);
     }
 }

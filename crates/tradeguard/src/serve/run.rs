@@ -318,7 +318,11 @@ async fn start_gateway(
 
     let check_every = Duration::from_secs(config.polling.rebalance_check_secs);
     let scheduler =
-        super::rebalance::Scheduler::new(state.clone(), risk.clone(), &config.risk, check_every);
+        super::rebalance::Scheduler::new(state.clone(), risk.clone(), &config.risk, check_every)
+            .map(|s| {
+                let ttl = Duration::from_secs(config.polling.rebalance_order_ttl_secs);
+                s.with_order_ttl(venues.clone(), ttl)
+            });
     let poll = PollLoop {
         poller,
         markets,

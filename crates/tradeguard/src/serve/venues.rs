@@ -216,6 +216,24 @@ impl Venues {
         }
     }
 
+    /// Cancels order `id` (`<account>:<client order id>`), logged as cancelled by `cause`; the
+    /// account's balances are read again after it.
+    pub async fn cancel_as(&self, id: &str, cause: Cause) -> Result<OrderView, VenueError> {
+        let not_found = || VenueError::NotFound(id.to_owned());
+        let (name, cid) = id.split_once(':').ok_or_else(not_found)?;
+        let account = self.accounts.get(name).ok_or_else(not_found)?;
+        let cid = ClientOrderId::parse(cid).map_err(|_| not_found())?;
+        let done = cause.scope(account.placer.cancel(&cid)).await;
+        self.refresh_balances(account);
+        match done {
+            Ok(e) => Ok(self.view(name, &e)),
+            Err(tradeguard_exchange::ledger::OrderError::Ledger(
+                tradeguard_exchange::ledger::LedgerError::NotFound(_),
+            )) => Err(not_found()),
+            Err(e) => Err(VenueError::Failed(format!("{name}: {e}"))),
+        }
+    }
+
     /// Asks for the account's balances to be re-read after an order (see [`refresher`]).
     fn refresh_balances(&self, account: &Account) {
         if let Some(n) = self.refreshers.get(&account.name) {
@@ -308,17 +326,7 @@ impl OrderRouter for Venues {
     }
 
     async fn cancel(&self, id: &str) -> Result<OrderView, VenueError> {
-        let not_found = || VenueError::NotFound(id.to_owned());
-        let (name, cid) = id.split_once(':').ok_or_else(not_found)?;
-        let account = self.accounts.get(name).ok_or_else(not_found)?;
-        let cid = ClientOrderId::parse(cid).map_err(|_| not_found())?;
-        match Cause::CLIENT.scope(account.placer.cancel(&cid)).await {
-            Ok(e) => Ok(self.view(name, &e)),
-            Err(tradeguard_exchange::ledger::OrderError::Ledger(
-                tradeguard_exchange::ledger::LedgerError::NotFound(_),
-            )) => Err(not_found()),
-            Err(e) => Err(VenueError::Failed(format!("{name}: {e}"))),
-        }
+        self.cancel_as(id, Cause::CLIENT).await
     }
 
     async fn orders(&self) -> Result<Vec<OrderView>, VenueError> {
