@@ -3,9 +3,11 @@
 //! - `auth.failure` for each refused authentication (the check, method and route template;
 //!   keyid and client address as sensitive fields), within one global budget (a token bucket
 //!   of `auth_failure_audit_per_second`, as deep as one second of it). Beyond the budget
-//!   failures are only counted, and the first failure (or recorded success) at least
+//!   failures are only counted, and the first failure (or recorded success, or
+//!   [`AuthTrail::flush_suppressed`], which `serve` calls on a timer) at least
 //!   `auth_failure_summary_every` after the first one left out appends one
-//!   `auth.failure_suppressed` with the count, so a flood cannot flood the log. A failure
+//!   `auth.failure_suppressed` with the count, so a flood cannot flood the log and its end is
+//!   reported even when nothing follows it. A failure
 //!   event that cannot be appended is counted ([`AuthTrail::failure_appends_lost`]); the
 //!   request is refused anyway.
 //! - `auth.success` at most once per principal per `auth_success_audit_every`, with the
@@ -136,6 +138,24 @@ impl AuthTrail {
             self.lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %e, count, "suppressed authentication failures not audited");
         }
+    }
+
+    /// Appends the `auth.failure_suppressed` that is due, if any (the count left out, once
+    /// `auth_failure_summary_every` has passed since the first of them). Returns whether one
+    /// was due; never fails (a lost append is counted).
+    pub async fn flush_suppressed(&self, state: &AppState) -> bool {
+        if self.pending.load(Ordering::Acquire) == 0 {
+            return false;
+        }
+        let now_ms = state.clock.now_ms();
+        let every_ms = millis(state.config.auth_failure_summary_every);
+        let summary = {
+            let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+            Self::due_summary(&mut b, now_ms, every_ms)
+        };
+        let due = summary.is_some();
+        self.append_summary(state, summary, now_ms).await;
+        due
     }
 
     /// Records one refused authentication, within the budget; never fails.

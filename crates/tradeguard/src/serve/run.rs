@@ -341,6 +341,10 @@ async fn start_gateway(
         tokio::spawn(poll.run(interval, stopped.clone())),
         tokio::spawn(super::tasks::rotate_keys(vault, rotation, stopped.clone())),
         tokio::spawn(audit::checkpoints(log.clone(), checkpoint, stopped.clone())),
+        tokio::spawn(super::tasks::report_suppressed_failures(
+            state.clone(),
+            stopped.clone(),
+        )),
     ];
     tasks.extend(scheduler.map(|s| tokio::spawn(s.run(stopped))));
     let running = Running {

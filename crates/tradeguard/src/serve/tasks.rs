@@ -244,6 +244,26 @@ pub async fn rotate_keys(
     }
 }
 
+/// Appends the due `auth.failure_suppressed` summary every `[gateway]
+/// auth_failure_summary_every`, so the end of a flood of refused requests is reported even
+/// when no request follows it; until `stop`.
+pub async fn report_suppressed_failures(
+    state: tradeguard_gateway::state::AppState,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = state
+        .config
+        .auth_failure_summary_every
+        .max(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        state.auth_trail.flush_suppressed(&state).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
