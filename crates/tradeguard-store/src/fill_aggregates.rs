@@ -79,11 +79,13 @@ fn decode_fill(row: &AnyRow) -> Result<FillRow> {
 
 impl Store {
     /// Up to `limit` fills of `account` that may be folded, in `(time_ms, trade_id)` order
-    /// after `after`: those of an order the ledger holds in a final state, and those of no
-    /// ledger order (placed outside the gateway) executed before `orphan_before_ms`.
+    /// after `after`: those of an order the ledger holds in a final state executed at or
+    /// before `before_ms`, and those of no ledger order (placed outside the gateway) executed before
+    /// `orphan_before_ms`.
     pub async fn fills_foldable(
         &self,
         account: &str,
+        before_ms: i64,
         orphan_before_ms: i64,
         after: Option<(i64, &str)>,
         limit: i64,
@@ -92,9 +94,9 @@ impl Store {
         let mut conn = self.acquire().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FILL_COLUMNS} FROM exchange_fills f WHERE f.account = $1 AND ( \
-               EXISTS (SELECT 1 FROM exchange_orders o WHERE o.account = f.account \
-                 AND o.exchange_order_id = f.exchange_order_id \
-                 AND o.state IN ('rejected', 'filled', 'cancelled')) \
+               (f.time_ms <= $6 AND EXISTS (SELECT 1 FROM exchange_orders o \
+                 WHERE o.account = f.account AND o.exchange_order_id = f.exchange_order_id \
+                 AND o.state IN ('rejected', 'filled', 'cancelled'))) \
                OR (f.time_ms < $2 AND NOT EXISTS (SELECT 1 FROM exchange_orders o \
                  WHERE o.account = f.account AND o.exchange_order_id = f.exchange_order_id))) \
              AND (f.time_ms > $3 OR (f.time_ms = $3 AND f.trade_id > $4)) \
@@ -105,6 +107,7 @@ impl Store {
         .bind(after_ms)
         .bind(after_id)
         .bind(limit)
+        .bind(before_ms)
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| self.err(e))?;
@@ -335,15 +338,17 @@ mod tests {
                       fill("t4", "FOREIGN", 13), fill("t5", "FOREIGN", 50)] {
                 assert!(store.fill_insert(&f).await.unwrap());
             }
-            let got = store.fills_foldable("acct", 20, None, 10).await.unwrap();
+            let got = store.fills_foldable("acct", 100, 20, None, 10).await.unwrap();
             assert_eq!(ids(&got), ["t1", "t3", "t4"]);
-            let all = store.fills_foldable("acct", 51, None, 10).await.unwrap();
+            let all = store.fills_foldable("acct", 100, 51, None, 10).await.unwrap();
             assert_eq!(ids(&all), ["t1", "t3", "t4", "t5"]);
-            let page = store.fills_foldable("acct", 51, None, 2).await.unwrap();
+            let young = store.fills_foldable("acct", 11, 51, None, 10).await.unwrap();
+            assert_eq!(ids(&young), ["t1", "t4", "t5"], "final orders' fills at 11 or before");
+            let page = store.fills_foldable("acct", 100, 51, None, 2).await.unwrap();
             assert_eq!(ids(&page), ["t1", "t3"], "limited");
-            let next = store.fills_foldable("acct", 51, Some((12, "t3")), 2).await.unwrap();
+            let next = store.fills_foldable("acct", 100, 51, Some((12, "t3")), 2).await.unwrap();
             assert_eq!(ids(&next), ["t4", "t5"], "after the last of the page");
-            assert!(store.fills_foldable("other", 100, None, 10).await.unwrap().is_empty());
+            assert!(store.fills_foldable("other", 100, 100, None, 10).await.unwrap().is_empty());
         }
 
         /// A fill is taken once; tombstones and cursors keep what deduplication and the

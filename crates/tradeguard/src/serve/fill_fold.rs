@@ -2,8 +2,10 @@
 //! rules forbid keeping trade-level records. The order ledger still records each fill when it
 //! arrives (it needs them while the order is open: deduplication, how much is filled), and
 //! the audit log's `order.filled` withholds the trade ([`super::order_events`]). Once a
-//! fill's order is final (or, for a fill of an order placed outside the gateway, once it is
-//! [`ORPHAN_GRACE_MS`] old), [`FillFolder`] folds it into its account's totals for its UTC
+//! fill's order is final and the fill is two poll intervals old (the equity history's flows,
+//! [`super::flows`], read it until the next snapshot, after a restart too), or, for a fill of
+//! an order placed outside the gateway, once it is also [`ORPHAN_GRACE_MS`] old,
+//! [`FillFolder`] folds it into its account's totals for its UTC
 //! day (trades, volume and fees in the report's base currency, migration 0008) and deletes it,
 //! [`FOLD_BATCH`] fills per transaction. What stays of the fill is the HMAC of its trade id
 //! (the value the audit log holds, so the same trade polled again is not counted twice) and
@@ -180,6 +182,8 @@ pub struct FillFolder {
     redactor: Redactor,
     base: Asset,
     accounts: Vec<FoldAccount>,
+    /// How old a fill must be to be folded.
+    hold_ms: i64,
     /// Fills (by trade digest) already warned about as kept.
     warned: Mutex<HashSet<String>>,
     /// Fills per transaction ([`FOLD_BATCH`]).
@@ -203,19 +207,22 @@ enum Plan {
 }
 
 impl FillFolder {
-    /// Folds the fills of `accounts` in `store`, valued in `base`; `redactor` is the audit
-    /// log's, so tombstones are the HMACs its `order.filled` entries hold.
+    /// Folds the fills of `accounts` in `store` once they are `hold_ms` old, valued in
+    /// `base`; `redactor` is the audit log's, so tombstones are the HMACs its `order.filled`
+    /// entries hold.
     pub fn new(
         store: Store,
         redactor: Redactor,
         base: &str,
         accounts: Vec<FoldAccount>,
+        hold_ms: i64,
     ) -> Result<Self, AnalyticsError> {
         Ok(Self {
             store,
             redactor,
             base: Asset::new(base)?,
             accounts,
+            hold_ms,
             warned: Mutex::default(),
             batch: FOLD_BATCH,
         })
@@ -244,7 +251,8 @@ impl FillFolder {
 
     /// Folds `a`'s foldable fills, [`FOLD_BATCH`] per transaction.
     pub async fn fold(&self, a: &FoldAccount, now_ms: i64) -> Result<Folded, FoldError> {
-        let orphan_before = now_ms.saturating_sub(ORPHAN_GRACE_MS);
+        let before = now_ms.saturating_sub(self.hold_ms);
+        let orphan_before = now_ms.saturating_sub(self.hold_ms.max(ORPHAN_GRACE_MS));
         let mut out = Folded::default();
         let mut after: Option<(i64, String)> = None;
         loop {
@@ -252,6 +260,7 @@ impl FillFolder {
                 .store
                 .fills_foldable(
                     &a.account,
+                    before,
                     orphan_before,
                     after.as_ref().map(|(t, id)| (*t, id.as_str())),
                     self.batch,
@@ -526,7 +535,7 @@ mod tests {
             exchange: "kraken".into(),
         };
         let folder =
-            FillFolder::new(store.clone(), redactor.clone(), "USD", vec![account]).unwrap();
+            FillFolder::new(store.clone(), redactor.clone(), "USD", vec![account], 0).unwrap();
         Fixture {
             store,
             ledger,
@@ -842,7 +851,7 @@ mod tests {
             let t1 = fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1);
             assert!(f.record(&t1).await);
             f.close(&done).await;
-            assert_eq!(f.fold(DAY1).await.counted, 1);
+            assert_eq!(f.fold(DAY1 + 1).await.counted, 1);
             let before = f.totals().await;
 
             // The stale writer's insert, as SqlLedger does it.
@@ -856,7 +865,7 @@ mod tests {
                 fill: serde_json::to_string(&t1).unwrap(),
             };
             assert!(f.store.fill_insert(&row).await.unwrap());
-            assert_eq!(f.fold(DAY1).await, Folded { counted: 0, dropped: 1, kept: 0 });
+            assert_eq!(f.fold(DAY1 + 1).await, Folded { counted: 0, dropped: 1, kept: 0 });
             assert_eq!(f.totals().await, before, "not counted twice");
             assert!(f.trade_ids().await.is_empty());
 
@@ -864,14 +873,14 @@ mod tests {
             let inner = tradeguard_exchange::ledger::SqlLedger::new(f.store.clone());
             let t2 = fill("t2", "X1", "BTC/USD", 5, 60_000, DAY1 + 1);
             assert!(inner.record_fill(&f.account, &t2).await.unwrap().new);
-            assert_eq!(f.fold(DAY1).await.counted, 1);
+            assert_eq!(f.fold(DAY1 + 1).await.counted, 1);
             assert!(inner.record_fill(&f.account, &t2).await.unwrap().new, "the stale insert");
             let digest = f.redactor.search_value("t2");
             assert!(f.store.fill_tombstoned("kraken-main", &digest).await.unwrap());
             // Recorded through the audited ledger while that row is there: not new, and the
             // next fold removes the row uncounted.
             assert!(!f.record(&t2).await);
-            assert_eq!(f.fold(DAY1).await, Folded { counted: 0, dropped: 1, kept: 0 });
+            assert_eq!(f.fold(DAY1 + 1).await, Folded { counted: 0, dropped: 1, kept: 0 });
             assert_eq!(f.totals().await[0].trade_count, 2);
         }
     }
@@ -892,7 +901,7 @@ mod tests {
         f.close(&done).await;
 
         assert_eq!(
-            f.fold(DAY1).await,
+            f.fold(DAY1 + 1_000).await,
             Folded {
                 counted: 1,
                 dropped: 0,
@@ -900,7 +909,7 @@ mod tests {
             }
         );
         assert_eq!(f.trade_ids().await, ["t2"], "kept until BNB has a price");
-        assert_eq!(f.fold(DAY1).await.kept, 1, "still kept, warned once");
+        assert_eq!(f.fold(DAY1 + 1_000).await.kept, 1, "still kept, warned once");
         let mark = tradeguard_store::prices::PriceMarkRow {
             quote: "USD".into(),
             asset: "BNB".into(),
@@ -908,13 +917,32 @@ mod tests {
             price: "600".into(),
         };
         f.store.price_marks_append(&[mark]).await.unwrap();
-        assert_eq!(f.fold(DAY1).await.counted, 1);
+        assert_eq!(f.fold(DAY1 + 1_000).await.counted, 1);
         let t = &f.totals().await[0];
         // 0.00001 BTC at 60,000 + 0.02 BNB at 600 (the nearest mark, after the fill).
         assert_eq!(
             (t.trade_count, t.fees.as_str(), t.volume.as_str()),
             (2, "12.6", "1200")
         );
+    }
+
+    /// A final order's fill is folded only once it is the hold old.
+    #[tokio::test]
+    async fn fills_younger_than_the_hold_wait() {
+        let mut f = fixture().await;
+        f.folder.hold_ms = 10_000;
+        let done = f.order("o-1", "BTC/USD", "X1").await;
+        assert!(
+            f.record(&fill("t1", "X1", "BTC/USD", 10, 60_000, DAY1))
+                .await
+        );
+        f.close(&done).await;
+        assert_eq!(
+            f.fold(DAY1 + 9_999).await,
+            Folded::default(),
+            "younger than the hold"
+        );
+        assert_eq!(f.fold(DAY1 + 10_000).await.counted, 1);
     }
 
     /// Many fills fold in several transactions of at most the batch size, all of them.
@@ -928,7 +956,7 @@ mod tests {
             assert!(f.record(&t).await);
         }
         f.close(&done).await;
-        assert_eq!(f.fold(DAY1).await.counted, 8);
+        assert_eq!(f.fold(DAY1 + 10).await.counted, 8);
         assert!(f.trade_ids().await.is_empty());
         let t = &f.totals().await[0];
         assert_eq!((t.trade_count, t.version), (8, 3), "three transactions");

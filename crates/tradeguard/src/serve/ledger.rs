@@ -73,11 +73,15 @@ pub fn folder(
         })
         .collect();
     let base = report_base(config);
+    // Two poll intervals: the equity history's flows read a fill until the next snapshot.
+    let hold_ms =
+        i64::try_from(config.polling.interval_secs.saturating_mul(2000)).unwrap_or(i64::MAX);
     Ok(Some(FillFolder::new(
         store.clone(),
         redactor.clone(),
         base,
         accounts,
+        hold_ms,
     )?))
 }
 
