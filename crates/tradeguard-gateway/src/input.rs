@@ -5,7 +5,7 @@
 use axum::body::{Body, Bytes};
 use serde::de::DeserializeOwned;
 
-use crate::auth::SESSION_PREFIX;
+use crate::auth::{METRICS_TOKEN_PREFIX, SESSION_PREFIX};
 use crate::error::{GatewayError, Result};
 
 /// Length of a session token: the prefix and 32 random bytes in unpadded base64url.
@@ -57,14 +57,15 @@ pub fn parse_json_body<T: DeserializeOwned>(content_type: Option<&str>, bytes: &
     })
 }
 
-/// The session token of an `Authorization` value: scheme `Bearer` (case-insensitive, RFC 9110
-/// §11.1), one space, then `tgs_` and 43 base64url characters. Anything else is `None`, so a
-/// malformed token never reaches the session store.
+/// The bearer token of an `Authorization` value: scheme `Bearer` (case-insensitive, RFC 9110
+/// §11.1), one space, then `tgs_` (a session) or `tgm_` (the metrics scrape token) and 43
+/// base64url characters. Anything else is `None`, so a malformed token never reaches the
+/// store.
 pub fn parse_bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let well_formed = scheme.eq_ignore_ascii_case("bearer")
         && token.len() == SESSION_TOKEN_LEN
-        && token.starts_with(SESSION_PREFIX)
+        && (token.starts_with(SESSION_PREFIX) || token.starts_with(METRICS_TOKEN_PREFIX))
         && token[SESSION_PREFIX.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');

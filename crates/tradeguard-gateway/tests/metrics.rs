@@ -232,6 +232,66 @@ async fn metrics_need_authentication() {
     assert_eq!((s, check(&v)), (StatusCode::FORBIDDEN, "scope"));
 }
 
+/// The operator's scrape token opens `GET /metrics` and nothing else, survives a halt, and
+/// stops working once replaced or revoked; an unknown one is refused.
+#[tokio::test]
+async fn the_metrics_token_opens_metrics_only() {
+    use tradeguard_gateway::auth::{METRICS_SCRAPER, METRICS_TOKEN_META};
+    let gw = gateway(tradeguard_store::testing::sqlite().await, test_config()).await;
+    let token = format!("tgm_{}", "A".repeat(43));
+    let with = |path: &str, token: &str| {
+        Request::get(path)
+            .header("host", HOST)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (s, v) = gw.send(with("/metrics", &token)).await;
+    assert_eq!(
+        (s, check(&v)),
+        (StatusCode::UNAUTHORIZED, "session"),
+        "none issued"
+    );
+    let key = tradeguard_store::MetaKey::new(METRICS_TOKEN_META).unwrap();
+    let hash = hex::encode(tradeguard_crypto::digest::sha256(token.as_bytes()));
+    gw.state.store.meta_put(&key, &hash).await.unwrap();
+
+    let (s, ct, text) = raw(&gw, with("/metrics", &token)).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    assert!(ct.starts_with("text/plain"), "{ct}");
+    parse(&text).unwrap();
+    for path in ["/v1/state", "/v1/orders", "/v1/audit/checkpoint"] {
+        let (s, v) = gw.send(with(path, &token)).await;
+        assert_eq!(
+            (s, check(&v)),
+            (StatusCode::UNAUTHORIZED, "session"),
+            "{path}"
+        );
+    }
+    let other = format!("tgm_{}", "B".repeat(43));
+    let (s, _) = gw.send(with("/metrics", &other)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "another token");
+
+    gw.state
+        .trading
+        .set_local(tradeguard_gateway::trading::TradingMode::Halted);
+    let (s, _, _) = raw(&gw, with("/metrics", &token)).await;
+    assert_eq!(s, StatusCode::OK, "still scraped while halted");
+    let seen = gw.audit.events();
+    assert!(
+        seen.iter().any(|e| e.kind == "auth.success"
+            && e.fields
+                .iter()
+                .any(|(k, v)| *k == "principal" && v == METRICS_SCRAPER)),
+        "{:?}",
+        gw.audit.kinds()
+    );
+
+    gw.state.store.meta_put(&key, "").await.unwrap();
+    let (s, _) = gw.send(with("/metrics", &token)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revoked");
+}
+
 #[tokio::test]
 async fn counters_move_with_requests_and_parse_as_prometheus_text() {
     let mut config = test_config();

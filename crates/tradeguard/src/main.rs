@@ -58,6 +58,9 @@ enum Command {
     Restore(cmd::backup::RestoreArgs),
     /// Sealed per-trade intents: `send` (with dummies, or at a constant rate), `status`.
     Intent(cmd::intents::IntentArgs),
+    /// The bearer token Prometheus scrapes GET /metrics with (offline, on the data dir):
+    /// a new one replaces the old at once; `--revoke` removes it.
+    MetricsToken(cmd::metrics_token::MetricsTokenArgs),
     #[command(flatten)]
     Client(cmd::client::ClientCommand),
 }
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => cmd::backup::run(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Intent(args) => cmd::intents::run(args),
+        Command::MetricsToken(args) => cmd::metrics_token::run(args),
         Command::Client(c) => cmd::client::run(c),
     };
     result.unwrap_or_else(|err| {

@@ -90,6 +90,18 @@ pub const REQUIRED_WITH_BODY: [&str; 5] = [
 /// Prefix of bearer session tokens.
 pub const SESSION_PREFIX: &str = "tgs_";
 
+/// Prefix of the metrics scrape token (`tradeguard metrics-token`): a bearer token that opens
+/// `GET /metrics` only, lives until it is replaced or revoked, and survives a halt (a halt is
+/// when monitoring matters most).
+pub const METRICS_TOKEN_PREFIX: &str = "tgm_";
+
+/// The meta key (tradeguard-store) holding the SHA-256, hex, of the metrics scrape token;
+/// absent or empty: there is none.
+pub const METRICS_TOKEN_META: &str = "gw.metrics_token_sha256";
+
+/// The principal a metrics scrape runs as.
+pub const METRICS_SCRAPER: &str = "tradeguard:metrics-scraper";
+
 /// A failed attempt: the error, and the keyid it was made with, if any.
 struct Failure {
     error: GatewayError,
@@ -345,9 +357,12 @@ async fn session(
     let Some(token) = crate::input::parse_bearer(value) else {
         return Err(fail(
             AuthCheck::Session,
-            "Authorization must be `Bearer tgs_...`",
+            "Authorization must be `Bearer tgs_...` (or `Bearer tgm_...` for GET /metrics)",
         ));
     };
+    if token.starts_with(METRICS_TOKEN_PREFIX) {
+        return metrics_scraper(state, parts, token).await;
+    }
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return Err(fail(
             AuthCheck::Session,
@@ -376,6 +391,41 @@ async fn session(
             "the session's principal was revoked",
         )),
     }
+}
+
+/// The metrics scrape token: `GET /metrics` only, compared in constant time with the hash the
+/// operator's `tradeguard metrics-token` stored.
+async fn metrics_scraper(
+    state: &AppState,
+    parts: &Parts,
+    token: &str,
+) -> std::result::Result<Principal, Failure> {
+    let scrape = parts.method == Method::GET || parts.method == Method::HEAD;
+    if !scrape || parts.uri.path() != crate::api::METRICS_PATH {
+        return Err(fail(
+            AuthCheck::Session,
+            "the metrics token opens GET /metrics only",
+        ));
+    }
+    let key = tradeguard_store::MetaKey::new(METRICS_TOKEN_META).map_err(GatewayError::from)?;
+    let stored = state
+        .store
+        .meta_get(&key)
+        .await
+        .map_err(GatewayError::from)?
+        .unwrap_or_default();
+    let given = hex::encode(sha256(token.as_bytes()));
+    if stored.is_empty() || !tradeguard_crypto::ct::ct_eq(stored.as_bytes(), given.as_bytes()) {
+        return Err(fail(
+            AuthCheck::Session,
+            "unknown metrics token; the operator issues one with `tradeguard metrics-token`",
+        ));
+    }
+    Ok(Principal {
+        keyid: METRICS_SCRAPER.to_owned(),
+        scopes: ScopeSet::of(&[Scope::Read]),
+        method: AuthMethod::Session,
+    })
 }
 
 async fn rate_limit(state: &AppState, keyid: &str) -> Result<()> {

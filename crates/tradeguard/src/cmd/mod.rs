@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod init;
 pub mod intents;
 pub mod keys;
+pub mod metrics_token;
 pub mod risk;
 pub mod seal;
 pub mod serve;

@@ -909,7 +909,11 @@ mod tests {
             }
         );
         assert_eq!(f.trade_ids().await, ["t2"], "kept until BNB has a price");
-        assert_eq!(f.fold(DAY1 + 1_000).await.kept, 1, "still kept, warned once");
+        assert_eq!(
+            f.fold(DAY1 + 1_000).await.kept,
+            1,
+            "still kept, warned once"
+        );
         let mark = tradeguard_store::prices::PriceMarkRow {
             quote: "USD".into(),
             asset: "BNB".into(),
