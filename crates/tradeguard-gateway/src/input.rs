@@ -146,6 +146,8 @@ mod tests {
             (format!("Bearer {}", &token[..46]), false),
             (format!("Bearer tgs_{}", "+".repeat(43)), false),
             (format!("Bearer tgx_{}", "A".repeat(43)), false),
+            (format!("Bearer tgm_{}", "A".repeat(43)), true),
+            (format!("Bearer tgm_{}", "A".repeat(42)), false),
             ("Bearer".to_owned(), false),
             (String::new(), false),
         ];

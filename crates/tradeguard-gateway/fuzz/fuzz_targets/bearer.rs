@@ -1,5 +1,6 @@
 //! Fuzzes the bearer-token parser of the `Authorization` header. No input panics; a token it
-//! takes is `tgs_` and 43 base64url characters after a case-insensitive `Bearer ` scheme; and
+//! takes is `tgs_` or `tgm_` and 43 base64url characters after a case-insensitive `Bearer `
+//! scheme; and
 //! every such well-formed header is taken (the input, mapped into the alphabet, makes one).
 #![no_main]
 
@@ -13,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         && let Some(token) = parse_bearer(value)
     {
         assert_eq!(token.len(), SESSION_TOKEN_LEN);
-        assert!(token.starts_with("tgs_"));
+        assert!(token.starts_with("tgs_") || token.starts_with("tgm_"));
         let scheme = &value[..value.len() - token.len() - 1];
         assert!(scheme.eq_ignore_ascii_case("bearer"));
         assert!(token[4..].bytes().all(|b| ALPHABET.contains(&b)));
@@ -21,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let mut made: String = (0..43)
         .map(|i| char::from(ALPHABET[usize::from(*data.get(i).unwrap_or(&0)) % 64]))
         .collect();
-    made.insert_str(0, "tgs_");
+    made.insert_str(0, if data.get(1).is_some_and(|b| b % 2 == 1) { "tgm_" } else { "tgs_" });
     let scheme = if data.first().is_some_and(|b| b % 2 == 1) {
         "bearer"
     } else {
