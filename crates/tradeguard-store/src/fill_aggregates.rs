@@ -10,15 +10,12 @@
 
 use sqlx::any::AnyRow;
 
-use crate::orders::FillRow;
+use crate::orders::{FILL_COLUMNS, FillRow, decode_fill};
 use crate::row::RowDecoder;
 use crate::{Result, Store, Tx};
 
 const COLUMNS: &str = "account, profile, day, exchange, quote, trade_count, volume, fees, \
      first_fill_ms, last_fill_ms, version";
-
-const FILL_COLUMNS: &str =
-    "account, trade_id, symbol, exchange_order_id, client_order_id, time_ms, fill";
 
 /// One account's fill totals for one profile and one UTC day.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,19 +58,6 @@ fn decode(row: &AnyRow) -> Result<AggregateRow> {
         first_fill_ms: d.i64("first_fill_ms")?,
         last_fill_ms: d.i64("last_fill_ms")?,
         version: d.i64("version")?,
-    })
-}
-
-fn decode_fill(row: &AnyRow) -> Result<FillRow> {
-    let d = RowDecoder::new(row, "exchange_fills", "?");
-    Ok(FillRow {
-        account: d.text("account")?,
-        trade_id: d.text("trade_id")?,
-        symbol: d.text("symbol")?,
-        exchange_order_id: d.text("exchange_order_id")?,
-        client_order_id: d.opt_text("client_order_id")?,
-        time_ms: d.i64("time_ms")?,
-        fill: d.text("fill")?,
     })
 }
 

@@ -15,6 +15,10 @@ use crate::{Result, Store};
 const ORDER_COLUMNS: &str = "account, client_order_id, exchange, request, state, exchange_order_id, \
      filled_quantity, created_ms, sent_ms, updated_ms, last_error, version";
 
+/// The columns of `exchange_fills`, in [`FillRow`] order.
+pub(crate) const FILL_COLUMNS: &str =
+    "account, trade_id, symbol, exchange_order_id, client_order_id, time_ms, fill";
+
 /// The states that are final (no further change): the open ones are all the others.
 const FINAL_STATES: &str = "('rejected', 'filled', 'cancelled')";
 
@@ -105,7 +109,7 @@ fn decode_order(row: &AnyRow) -> Result<OrderRow> {
     })
 }
 
-fn decode_fill(row: &AnyRow) -> Result<FillRow> {
+pub(crate) fn decode_fill(row: &AnyRow) -> Result<FillRow> {
     let d = RowDecoder::new(row, "exchange_fills", "?");
     Ok(FillRow {
         account: d.text("account")?,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use tradeguard_client::{OrderRequest, Side};
-use tradeguard_sim::{SimConfig, Venue};
+use tradeguard_sim::Venue;
 use tradeguard_store::Store;
 
 const ORDERS: u64 = 2;
@@ -33,16 +33,11 @@ async fn stored(dir: &Path) -> (usize, i64) {
 /// The report's overall activity once it counts every trade of both orders (and no fill row
 /// is left), fetched with the CLI; fails after `within`.
 async fn settled(g: &KrakenGateway, url: &str, within: Duration) -> (Value, i64) {
-    let file = g.dir.parent().unwrap().join("report.json");
-    let f = file.to_str().unwrap();
-    let d = g.dir.to_str().unwrap();
     let deadline = Instant::now() + within;
     loop {
-        let out = tg(&["report", "--url", url, "--data-dir", d, "--out", f], None);
+        let data = g.report(url);
         let (fills, folded) = stored(&g.dir).await;
-        if out.status.success() {
-            let report: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-            let data = report["report"]["data"].clone();
+        if let Some(data) = data {
             let activity = &data["overall"]["activity"];
             if activity["orders"]["filled"].as_u64() == Some(ORDERS) && fills == 0 && folded > 0 {
                 assert_eq!(
@@ -55,8 +50,7 @@ async fn settled(g: &KrakenGateway, url: &str, within: Duration) -> (Value, i64)
         }
         assert!(
             Instant::now() < deadline,
-            "not settled: {fills} fill rows, {folded} folded trades; {}",
-            String::from_utf8_lossy(&out.stderr)
+            "not settled: {fills} fill rows, {folded} folded trades"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -80,12 +74,7 @@ fn filled(g: &KrakenGateway, name: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aggregated_only_keeps_daily_totals_and_no_trade() {
     let tmp = tempfile::tempdir().unwrap();
-    let sim = tradeguard_sim::start(SimConfig {
-        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = kraken_sim().await;
     let kraken = sim.venue(Venue::Kraken);
     let g = KrakenGateway::new(tmp.path(), kraken, "[analytics]\naggregated_only = true\n");
     let (mut server, url) = g.serve();

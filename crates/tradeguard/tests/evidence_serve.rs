@@ -18,7 +18,7 @@ use tradeguard_audit::checkpoint::SignedCheckpoint;
 use tradeguard_audit::keys::{LogKey, verify_checkpoint};
 use tradeguard_audit::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 use tradeguard_client::{OrderRequest, Side};
-use tradeguard_sim::{SimConfig, Venue};
+use tradeguard_sim::Venue;
 
 /// Return, drawdown and order outcomes of the profile, its exchange and overall, after a
 /// market buy between two valuations (prices move in the simulator, so only the figures'
@@ -81,12 +81,7 @@ fn hashes(v: &Value) -> Vec<Hash> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_evidence_verifies_with_the_gateway_key() {
     let tmp = tempfile::tempdir().unwrap();
-    let sim = tradeguard_sim::start(SimConfig {
-        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = kraken_sim().await;
     let g = KrakenGateway::new(tmp.path(), sim.venue(Venue::Kraken), "");
     let (dir, log) = (g.dir.clone(), g.log.clone());
     let d = dir.to_str().unwrap();

@@ -11,19 +11,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use tradeguard_sim::{SimConfig, Venue};
-
-/// The report's data, fetched with the CLI.
-fn report(g: &KrakenGateway, url: &str) -> Option<Value> {
-    let file = g.dir.parent().unwrap().join("report.json");
-    let (d, f) = (g.dir.to_str().unwrap(), file.to_str().unwrap());
-    let out = tg(&["report", "--url", url, "--data-dir", d, "--out", f], None);
-    if !out.status.success() {
-        return None;
-    }
-    let report: Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
-    Some(report["report"]["data"].clone())
-}
+use tradeguard_sim::Venue;
 
 fn dec(v: &Value) -> Decimal {
     v.as_str().unwrap().parse().unwrap()
@@ -33,10 +21,10 @@ fn dec(v: &Value) -> Decimal {
 fn until(g: &KrakenGateway, url: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + within;
     loop {
-        if let Some(data) = report(g, url).filter(|d| done(d)) {
+        if let Some(data) = g.report(url).filter(|d| done(d)) {
             return data;
         }
-        assert!(Instant::now() < deadline, "{:?}", report(g, url));
+        assert!(Instant::now() < deadline, "{:?}", g.report(url));
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -44,12 +32,7 @@ fn until(g: &KrakenGateway, url: &str, within: Duration, done: impl Fn(&Value) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deposit_is_a_flow_not_a_gain() {
     let tmp = tempfile::tempdir().unwrap();
-    let sim = tradeguard_sim::start(SimConfig {
-        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = kraken_sim().await;
     let kraken = sim.venue(Venue::Kraken);
     let g = KrakenGateway::new(tmp.path(), kraken, "");
     let (mut server, url) = g.serve();

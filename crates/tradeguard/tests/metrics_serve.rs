@@ -10,7 +10,7 @@ use std::path::Path;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tradeguard_sim::{SimConfig, Venue};
+use tradeguard_sim::Venue;
 
 /// Issues a token into `out` and returns it.
 fn issue(g: &KrakenGateway, out: &Path) -> String {
@@ -43,7 +43,7 @@ async fn status(http: &reqwest::Client, url: &str, path: &str, token: &str) -> S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scraper_token_opens_metrics_only_and_can_be_replaced_and_revoked() {
     let tmp = tempfile::tempdir().unwrap();
-    let sim = tradeguard_sim::start(SimConfig::default()).await.unwrap();
+    let sim = kraken_sim().await;
     let g = KrakenGateway::new(tmp.path(), sim.venue(Venue::Kraken), "");
     let first = issue(&g, &tmp.path().join("scrape-1.token"));
     assert!(first.starts_with("tgm_") && first.len() == 47, "{first}");

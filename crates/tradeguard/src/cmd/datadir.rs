@@ -247,6 +247,23 @@ pub async fn unlock(
     Ok((vault, sink))
 }
 
+/// Writes `secret` and a newline to `path`, a new file of mode 0600 (an existing file is
+/// refused, never overwritten), synced before it returns.
+pub fn create_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Invalid(format!("cannot create {} ({e})", path.display())))?;
+    f.write_all(secret.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    Ok(())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix milliseconds (UTC).
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

@@ -249,16 +249,7 @@ async fn print_routing_key(
     ));
     match out {
         Some(path) => {
-            use std::io::Write as _;
-            use std::os::unix::fs::OpenOptionsExt as _;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| Invalid(format!("cannot create {} ({e})", path.display())))?;
-            f.write_all(text.expose_secret().as_bytes())?;
-            f.write_all(b"\n")?;
+            crate::cmd::datadir::create_secret_file(path, text.expose_secret())?;
             println!(
                 "{}",
                 json!({"principal": did, "routing_key_file": path.display().to_string()})

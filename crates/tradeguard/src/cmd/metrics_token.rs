@@ -14,7 +14,7 @@ use tradeguard_crypto::{b64, random};
 use tradeguard_gateway::auth::{METRICS_TOKEN_META, METRICS_TOKEN_PREFIX};
 use tradeguard_store::MetaKey;
 
-use crate::cmd::datadir::{self, Invalid};
+use crate::cmd::datadir;
 
 /// `tradeguard metrics-token`.
 #[derive(clap::Args, Debug)]
@@ -58,17 +58,7 @@ async fn issue(args: MetricsTokenArgs) -> anyhow::Result<()> {
     ));
     // The file first: a token that cannot be handed over is not installed.
     if let Some(path) = &args.out {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| Invalid(format!("cannot create {} ({e})", path.display())))?;
-        f.write_all(token.expose_secret().as_bytes())?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
+        datadir::create_secret_file(path, token.expose_secret())?;
     }
     let event = tradeguard_audit::event::AuditEvent::of("metrics.token_issued")
         .and_then(|e| e.sensitive("token", token.expose_secret()))

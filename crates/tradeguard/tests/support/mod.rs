@@ -148,6 +148,16 @@ pub fn exported_kinds(dir: &Path, out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The exchange simulators, Kraken with its Pro tier's limits.
+pub async fn kraken_sim() -> tradeguard_sim::Sim {
+    tradeguard_sim::start(tradeguard_sim::SimConfig {
+        kraken_limits: tradeguard_sim::KrakenLimits::pro(),
+        ..tradeguard_sim::SimConfig::default()
+    })
+    .await
+    .expect("start the simulators")
+}
+
 /// A data dir (`<tmp>/data`, passphrase in `<tmp>/passphrase`) holding one simulated Kraken
 /// account with 100,000 USD, imported for profile `core`, and a `serve` config for it
 /// (`<tmp>/serve.toml`: polls every 5 s, a checkpoint every second, profile `core` targeting
@@ -251,6 +261,19 @@ SOL = 0.10
     /// Starts `serve` on it.
     pub fn serve(&self) -> (Server, String) {
         serve(&self.config, &self.dir, &self.pass, &self.log)
+    }
+
+    /// The data of the signed report of the gateway at `url`, fetched with `tradeguard report`
+    /// as the controller (into `<tmp>/report.json`); `None` while it cannot be had.
+    pub fn report(&self, url: &str) -> Option<Value> {
+        let file = self.dir.parent()?.join("report.json");
+        let (d, f) = (self.dir.to_str()?, file.to_str()?);
+        let out = tg(&["report", "--url", url, "--data-dir", d, "--out", f], None);
+        if !out.status.success() {
+            return None;
+        }
+        let report: Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+        Some(report["report"]["data"].clone())
     }
 
     /// A client signing as the controller, trusting the data dir's certificate.
