@@ -116,10 +116,13 @@ impl AuthTrail {
     }
 
     /// Takes the count left out when the summary interval has passed since the first of them.
-    fn due_summary(b: &mut Budget, now_ms: i64, every_ms: i64) -> Option<(u64, i64)> {
+    /// Called with the budget locked, so the `pending` flag it clears cannot hide a failure
+    /// counted meanwhile.
+    fn due_summary(&self, b: &mut Budget, now_ms: i64, every_ms: i64) -> Option<(u64, i64)> {
         if b.suppressed > 0 && now_ms.saturating_sub(b.suppressed_since_ms) >= every_ms {
             let out = (b.suppressed, b.suppressed_since_ms);
             b.suppressed = 0;
+            self.pending.store(0, Ordering::Release);
             return Some(out);
         }
         None
@@ -129,7 +132,6 @@ impl AuthTrail {
         let Some((count, since_ms)) = summary else {
             return;
         };
-        self.pending.store(0, Ordering::Release);
         let event = GatewayEvent::new("auth.failure_suppressed")
             .field("count", count)
             .field("since_ms", since_ms)
@@ -151,7 +153,7 @@ impl AuthTrail {
         let every_ms = millis(state.config.auth_failure_summary_every);
         let summary = {
             let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
-            Self::due_summary(&mut b, now_ms, every_ms)
+            self.due_summary(&mut b, now_ms, every_ms)
         };
         let due = summary.is_some();
         self.append_summary(state, summary, now_ms).await;
@@ -168,7 +170,7 @@ impl AuthTrail {
             let elapsed = now_ms.saturating_sub(b.refilled_ms).max(0) as f64;
             b.tokens = (b.tokens + elapsed * rate / 1000.0).min(rate);
             b.refilled_ms = now_ms;
-            let summary = Self::due_summary(&mut b, now_ms, every_ms);
+            let summary = self.due_summary(&mut b, now_ms, every_ms);
             let record = if b.tokens >= 1.0 {
                 b.tokens -= 1.0;
                 true
@@ -260,7 +262,7 @@ impl AuthTrail {
             let every_ms = millis(state.config.auth_failure_summary_every);
             let summary = {
                 let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
-                Self::due_summary(&mut b, now_ms, every_ms)
+                self.due_summary(&mut b, now_ms, every_ms)
             };
             self.append_summary(state, summary, now_ms).await;
         }

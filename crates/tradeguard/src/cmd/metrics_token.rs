@@ -64,7 +64,13 @@ async fn issue(args: MetricsTokenArgs) -> anyhow::Result<()> {
         .and_then(|e| e.sensitive("token", token.expose_secret()))
         .and_then(|e| e.field("to", if args.out.is_some() { "file" } else { "stdout" }))
         .and_then(|e| e.field("by", "operator (offline)"));
-    sink.record_event(event).await?;
+    if let Err(e) = sink.record_event(event).await {
+        // Not installed: take back the file that would hand it over.
+        if let Some(path) = &args.out {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(e);
+    }
     sink.checkpoint().await?;
     store.meta_put(&key, &hash).await?;
     match &args.out {

@@ -81,34 +81,56 @@ struct Slot {
     /// The scheduler's orders placed for this profile that may still be open:
     /// (`<account>:<client order id>`, when placed).
     resting: Vec<(String, Instant)>,
+    /// When an unfilled plan order of this profile was cancelled: the profile is planned
+    /// again, whatever its schedule says, once its balances were read after that.
+    replan_after: Option<Instant>,
+}
+
+/// What became of an order the scheduler asked to cancel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Cancelled now (in part filled or not): its plan is unfinished.
+    Now,
+    /// It had already closed (filled, rejected, or gone).
+    AlreadyFinal,
+    /// Still open (the exchange's answer is not final yet).
+    StillOpen,
 }
 
 /// Cancels the scheduler's own orders.
 #[async_trait]
 pub trait PlanOrders: Send + Sync {
-    /// Cancels order `id`; `Ok(true)` when it is final now (cancelled, or it had filled),
-    /// `Ok(false)` when it is still open.
-    async fn cancel(&self, id: &str) -> Result<bool, String>;
+    /// Cancels order `id`.
+    async fn cancel(&self, id: &str) -> Result<Cancelled, String>;
 }
 
 #[async_trait]
 impl PlanOrders for super::venues::Venues {
-    async fn cancel(&self, id: &str) -> Result<bool, String> {
+    async fn cancel(&self, id: &str) -> Result<Cancelled, String> {
         use tradeguard_gateway::venue::VenueError;
         match self
             .cancel_as(id, super::order_events::Cause::SCHEDULER)
             .await
         {
-            Ok(view) => Ok(view.status != "open" && view.status != "unknown"),
-            Err(VenueError::NotFound(_)) => Ok(true),
+            Ok(view) => Ok(status_after_cancel(&view.status)),
+            Err(VenueError::NotFound(_)) => Ok(Cancelled::AlreadyFinal),
             Err(e) => Err(e.to_string()),
         }
     }
 }
 
+/// An order's status (as `GET /v1/orders` shows it) after a cancel.
+fn status_after_cancel(status: &str) -> Cancelled {
+    match status {
+        "cancelled" => Cancelled::Now,
+        "open" | "unknown" => Cancelled::StillOpen,
+        _ => Cancelled::AlreadyFinal,
+    }
+}
+
 /// Cancels the orders of `resting` placed at least `ttl` ago; keeps those still open or that
-/// could not be cancelled (retried at the next look). Returns how many it cancelled or found
-/// final.
+/// could not be cancelled (retried at the next look), forgets those that had closed. Returns
+/// how many it cancelled now.
 async fn expire(
     profile: &ProfileId,
     resting: &mut Vec<(String, Instant)>,
@@ -123,8 +145,9 @@ async fn expire(
             continue;
         }
         match orders.cancel(&id).await {
-            Ok(true) => closed += 1,
-            Ok(false) => kept.push((id, placed)),
+            Ok(Cancelled::Now) => closed += 1,
+            Ok(Cancelled::AlreadyFinal) => {}
+            Ok(Cancelled::StillOpen) => kept.push((id, placed)),
             Err(e) => {
                 tracing::warn!(%profile, order = %id, error = %e, "stale rebalance order not cancelled; retried at the next look");
                 kept.push((id, placed));
@@ -178,6 +201,7 @@ impl Scheduler {
                     randomization,
                     next: Instant::now() + jittered(check_every, randomization),
                     resting: Vec::new(),
+                    replan_after: None,
                 }
             })
             .collect();
@@ -241,12 +265,26 @@ impl Scheduler {
         if let Some((orders, ttl)) = &self.expiry
             && expire(&slot.id, &mut slot.resting, *ttl, orders.as_ref()).await > 0
         {
-            // Planned again at a later look, over the balances read after the cancel.
-            tracing::info!(profile = %slot.id, "stale rebalance orders cancelled");
+            tracing::info!(profile = %slot.id, "stale rebalance orders cancelled; planned again once the balances are read");
+            slot.replan_after = Some(Instant::now());
             return;
         }
-        let Some(trigger) = gate.rebalance_due(&slot.id, &slot.schedule) else {
-            return;
+        let trigger = match slot.replan_after {
+            // The unfinished plan, over balances that show what its orders filled.
+            Some(cancelled) => {
+                let read_since = risk
+                    .balances_age(account)
+                    .is_some_and(|age| age < cancelled.elapsed());
+                if !read_since {
+                    tracing::debug!(profile = %slot.id, "waiting for balances read after the cancel");
+                    return;
+                }
+                "unfinished plan".to_owned()
+            }
+            None => match gate.rebalance_due(&slot.id, &slot.schedule) {
+                Some(t) => format!("{t:?}"),
+                None => return,
+            },
         };
         match risk.open_orders_of(profile, account, None).await {
             Ok(open) if open.is_empty() => {}
@@ -280,6 +318,7 @@ impl Scheduler {
         match tradeguard_gateway::api::rebalance(&self.state, &who, &slot.id, false).await {
             Ok(outcome) => {
                 let placed_at = Instant::now();
+                slot.replan_after = None;
                 slot.resting.extend(outcome.results.iter().filter_map(|r| {
                     let id = r.body.get("id")?.as_str()?;
                     (r.status == 201).then(|| (id.to_owned(), placed_at))
@@ -291,7 +330,7 @@ impl Scheduler {
                     .record(profile, reference, now, slot.randomization, &mut rng);
                 tracing::info!(
                     profile = %slot.id,
-                    trigger = ?trigger,
+                    trigger = %trigger,
                     orders = outcome.results.len(),
                     placed = outcome.placed(),
                     "scheduled rebalance"
@@ -444,27 +483,109 @@ SOL = 0.10
         assert!(Scheduler::new(state, live, &off, every).is_none());
     }
 
-    /// Records the cancels asked for; `open` orders stay open, `broken` ones fail.
+    /// A profile at its targets is not due; once one of its plan orders is cancelled unfilled
+    /// after the time to live, it is planned again, but only after its balances were read
+    /// following the cancel.
+    #[tokio::test]
+    async fn an_unfinished_plan_is_planned_again_once_balances_are_read() {
+        use tradeguard_crypto::envelope::RecipientKey;
+        use tradeguard_crypto::sign::Ed25519SigningKey;
+        use tradeguard_gateway::audit::MemoryAudit;
+        use tradeguard_gateway::keys::GatewayKeys;
+        use tradeguard_gateway::state::GatewayBuilder;
+
+        let store = tradeguard_store::testing::sqlite().await;
+        let config = tradeguard_risk::config::check(CONFIG).unwrap();
+        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
+        let live = Arc::new(LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap());
+        let id = AccountId::parse("kraken-main").unwrap();
+        live.set_open_orders(
+            Arc::new(InMemoryLedger::new()),
+            BTreeMap::from([("kraken-main".to_owned(), id)]),
+        );
+        // At the targets: 50 % USD, 20 % BTC, 20 % ETH, 10 % SOL of 100,000.
+        let held = |a: &str, q: &str| Balance {
+            asset: Asset::parse(a).unwrap(),
+            free: q.parse().unwrap(),
+            locked: Decimal::ZERO,
+        };
+        let at_targets = || {
+            vec![
+                held("USD", "50000"),
+                held("BTC", "0.33333333"),
+                held("ETH", "6.6666666"),
+                held("SOL", "100"),
+            ]
+        };
+        live.set_balances("kraken-main", at_targets());
+        poll(&live, 60_000);
+        let audit = Arc::new(MemoryAudit::default());
+        let recipient = RecipientKey::generate_x25519().unwrap();
+        let signer = Arc::new(Ed25519SigningKey::generate().unwrap());
+        let keys = GatewayKeys::new(vec![recipient.public_key()], signer);
+        let state = GatewayBuilder::new(store, keys, audit.clone())
+            .portfolios(live.clone())
+            .build()
+            .await
+            .unwrap();
+        let orders = Arc::new(FakeOrders::default());
+        let every = Duration::from_secs(60);
+        let mut scheduler = Scheduler::new(state.clone(), live.clone(), &config, every)
+            .unwrap()
+            .with_order_ttl(orders.clone(), Duration::from_secs(600));
+        let planned = || {
+            let kinds = audit.kinds();
+            kinds.iter().filter(|k| **k == "rebalance.planned").count()
+        };
+        scheduler.look_at(0).await;
+        assert_eq!(planned(), 0, "at its targets: not due");
+
+        let placed = Instant::now() - Duration::from_secs(601);
+        scheduler.slots[0]
+            .resting
+            .push(("kraken-main:plan-1".to_owned(), placed));
+        scheduler.look_at(0).await;
+        assert_eq!(*orders.asked.lock().unwrap(), ["kraken-main:plan-1"]);
+        assert_eq!(planned(), 0, "the cancel's look plans nothing");
+        scheduler.look_at(0).await;
+        assert_eq!(planned(), 0, "balances not read since the cancel");
+
+        live.set_balances("kraken-main", at_targets());
+        scheduler.look_at(0).await;
+        assert_eq!(planned(), 1, "the unfinished plan: {:?}", audit.kinds());
+        assert!(scheduler.slots[0].replan_after.is_none());
+    }
+
+    /// Records the cancels asked for; `open` orders stay open, `filled` had closed, `broken`
+    /// ones fail.
     #[derive(Default)]
     struct FakeOrders {
         asked: std::sync::Mutex<Vec<String>>,
         open: Vec<&'static str>,
+        filled: Vec<&'static str>,
         broken: Vec<&'static str>,
     }
 
     #[async_trait]
     impl PlanOrders for FakeOrders {
-        async fn cancel(&self, id: &str) -> Result<bool, String> {
+        async fn cancel(&self, id: &str) -> Result<Cancelled, String> {
             self.asked.lock().unwrap().push(id.to_owned());
             if self.broken.contains(&id) {
                 return Err("exchange unreachable".into());
             }
-            Ok(!self.open.contains(&id))
+            Ok(if self.open.contains(&id) {
+                Cancelled::StillOpen
+            } else if self.filled.contains(&id) {
+                Cancelled::AlreadyFinal
+            } else {
+                Cancelled::Now
+            })
         }
     }
 
-    /// Orders older than the time to live are cancelled and forgotten; younger ones are not
-    /// asked about; one still open or that could not be cancelled is asked again next time.
+    /// Orders older than the time to live are cancelled and forgotten, and only those
+    /// cancelled now count (a filled one is dropped quietly); younger ones are not asked
+    /// about; one still open or that could not be cancelled is asked again next time.
     #[tokio::test]
     async fn stale_plan_orders_are_cancelled_after_their_time_to_live() {
         let ttl = Duration::from_secs(600);
@@ -475,17 +596,33 @@ SOL = 0.10
             ("k:b".to_owned(), young),
             ("k:c".to_owned(), old),
             ("k:d".to_owned(), old),
+            ("k:e".to_owned(), old),
         ];
         let orders = FakeOrders {
             open: vec!["k:c"],
+            filled: vec!["k:e"],
             broken: vec!["k:d"],
             ..FakeOrders::default()
         };
         let p = ProfileId::new("core").unwrap();
         assert_eq!(expire(&p, &mut resting, ttl, &orders).await, 1);
-        assert_eq!(*orders.asked.lock().unwrap(), ["k:a", "k:c", "k:d"]);
+        assert_eq!(*orders.asked.lock().unwrap(), ["k:a", "k:c", "k:d", "k:e"]);
         let left: Vec<&str> = resting.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(left, ["k:b", "k:c", "k:d"]);
         assert_eq!(expire(&p, &mut Vec::new(), ttl, &orders).await, 0);
+    }
+
+    #[test]
+    fn an_order_view_after_a_cancel_says_what_became_of_it() {
+        let cases = [
+            ("cancelled", Cancelled::Now),
+            ("open", Cancelled::StillOpen),
+            ("unknown", Cancelled::StillOpen),
+            ("filled", Cancelled::AlreadyFinal),
+            ("rejected", Cancelled::AlreadyFinal),
+        ];
+        for (i, (status, want)) in cases.into_iter().enumerate() {
+            assert_eq!(status_after_cancel(status), want, "TC{i} failed");
+        }
     }
 }
