@@ -16,9 +16,10 @@
 //!
 //! A plan's orders are limits at the last price, so one may rest unfilled. The scheduler
 //! cancels its own orders still open `[polling] rebalance_order_ttl_secs` after it placed
-//! them (`order.cancelled` by `scheduler`; the account's balances are read again), and the
-//! profile is planned again at a later look. It knows only the orders it placed since
-//! `serve` started: an older one rests until filled or cancelled by the operator.
+//! them (`order.cancelled` by `scheduler`), and the profile is planned again, whatever its
+//! schedule says, once its balances were read after the cancel. After a restart it takes
+//! back its orders still open from the audit log's `rebalance.executed` entries
+//! ([`Scheduler::resume`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -212,6 +213,42 @@ impl Scheduler {
             slots,
             expiry: None,
         })
+    }
+
+    /// Takes back the orders this scheduler placed before the start that are still open:
+    /// `open` lists every open ledger order as (account, client order id, recorded at ms), and
+    /// the audit log of `store` says which of them a scheduled rebalance placed, and when;
+    /// their time to live runs from then.
+    pub async fn resume(
+        mut self,
+        store: &tradeguard_store::Store,
+        open: Vec<(String, String, i64)>,
+        now_ms: i64,
+    ) -> Self {
+        let accounts: std::collections::HashMap<String, String> = open
+            .iter()
+            .map(|(account, cid, _)| (cid.clone(), account.clone()))
+            .collect();
+        let recorded = open.into_iter().map(|(_, cid, at)| (cid, at)).collect();
+        let found = match super::rebalance_history::placed_by(store, SCHEDULER, &recorded).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit log unreadable; plan orders from before the start rest until filled");
+                return self;
+            }
+        };
+        for (profile, cid, at_ms) in found {
+            let (Some(slot), Some(account)) = (
+                self.slots.iter_mut().find(|s| s.id.as_str() == profile),
+                accounts.get(&cid),
+            ) else {
+                continue;
+            };
+            let age = Duration::from_millis(u64::try_from(now_ms - at_ms).unwrap_or(0));
+            let placed = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+            slot.resting.push((format!("{account}:{cid}"), placed));
+        }
+        self
     }
 
     /// Cancels the scheduler's own orders still open `ttl` after it placed them, through
