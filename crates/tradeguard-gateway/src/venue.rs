@@ -510,22 +510,23 @@ mod tests {
         s.parse().unwrap()
     }
 
-    #[tokio::test]
-    async fn market_and_portfolio_updates_reach_the_checks() {
-        let (btc, usd) = (Asset::new("BTC").unwrap(), Asset::new("USD").unwrap());
+    /// Moderate profile `p1` on Kraken, in USD, targeting 20 % BTC.
+    fn profile_p1() -> Profile {
+        let targets = BTreeMap::from([(Asset::new("BTC").unwrap(), d("0.2"))]);
         let account = AccountId {
             exchange: Exchange::Kraken,
             credential: "k".into(),
         };
-        let targets = BTreeMap::from([(btc.clone(), d("0.2"))]);
         let id = ProfileId::new("p1").unwrap();
-        let profile = Profile::with_defaults(
-            id.clone(),
-            account,
-            ProfileType::Moderate,
-            usd.clone(),
-            targets,
-        );
+        let usd = Asset::new("USD").unwrap();
+        Profile::with_defaults(id, account, ProfileType::Moderate, usd, targets)
+    }
+
+    #[tokio::test]
+    async fn market_and_portfolio_updates_reach_the_checks() {
+        let (btc, usd) = (Asset::new("BTC").unwrap(), Asset::new("USD").unwrap());
+        let profile = profile_p1();
+        let id = profile.id.clone();
         let book = ProfileBook {
             profile,
             state: ProfileState::new(),
@@ -577,14 +578,7 @@ mod tests {
     /// Numbered cases: which listed orders are the profile's open orders.
     #[test]
     fn open_orders_are_the_profiles_own_open_ones() {
-        let usd = Asset::new("USD").unwrap();
-        let targets = BTreeMap::from([(Asset::new("BTC").unwrap(), d("0.2"))]);
-        let account = AccountId {
-            exchange: Exchange::Kraken,
-            credential: "k".into(),
-        };
-        let id = ProfileId::new("p1").unwrap();
-        let p = Profile::with_defaults(id, account, ProfileType::Moderate, usd, targets);
+        let p = profile_p1();
         let cases = [
             (view("p1", "BTC/USD", "buy", "open", "a"), true),
             (view("", "BTC/USD", "sell", "unknown", "b"), true),
@@ -605,19 +599,8 @@ mod tests {
     #[test]
     fn plans_are_refused_when_rebalancing_is_disabled() {
         let usd = Asset::new("USD").unwrap();
-        let targets = BTreeMap::from([(Asset::new("BTC").unwrap(), d("0.2"))]);
-        let account = AccountId {
-            exchange: Exchange::Kraken,
-            credential: "k".into(),
-        };
-        let id = ProfileId::new("p1").unwrap();
-        let p = Profile::with_defaults(
-            id.clone(),
-            account,
-            ProfileType::Moderate,
-            usd.clone(),
-            targets,
-        );
+        let p = profile_p1();
+        let id = p.id.clone();
         let book = ProfileBook {
             profile: p,
             state: ProfileState::new(),

@@ -394,9 +394,10 @@ impl OrderLedger for AuditedLedger {
             self.append(&[event]).await?;
         }
         let record = self.inner.record_fill(account, fill).await?;
-        if record.new && self.folded(account, fill).await? {
-            // Folded by another writer between the checks above and this insert: the
-            // trade is counted in the daily totals already.
+        // Only while fills are being folded (aggregated-only mode) can one be folded by
+        // another writer between the checks above and this insert; it is then counted in the
+        // daily totals already.
+        if record.new && self.withhold && self.folded(account, fill).await? {
             let mut tx = self.store.begin().await.map_err(storage)?;
             tx.fill_take(account.as_str(), &fill.trade_id.to_string())
                 .await

@@ -215,16 +215,28 @@ impl Scheduler {
         })
     }
 
-    /// Takes back the orders this scheduler placed before the start that are still open:
-    /// `open` lists every open ledger order as (account, client order id, recorded at ms), and
-    /// the audit log of `store` says which of them a scheduled rebalance placed, and when;
-    /// their time to live runs from then.
+    /// Takes back the orders this scheduler placed before the start that are still open: of
+    /// the open orders in `venues`' ledgers, those the audit log of `store` says a scheduled
+    /// rebalance placed; their time to live runs from when it did.
     pub async fn resume(
         mut self,
         store: &tradeguard_store::Store,
-        open: Vec<(String, String, i64)>,
+        venues: &super::venues::Venues,
         now_ms: i64,
     ) -> Self {
+        // (account, client order id, recorded at ms) of every open ledger order.
+        let mut open = Vec::new();
+        for (name, a) in venues.accounts() {
+            match a.ledger.open_entries(&a.id).await {
+                Ok(entries) => open.extend(entries.iter().map(|e| {
+                    let cid = e.client_order_id().as_str().to_owned();
+                    (name.clone(), cid, e.created_at.0)
+                })),
+                Err(e) => {
+                    tracing::warn!(account = %name, error = %e, "open orders unreadable; plan orders from before the start rest until filled")
+                }
+            }
+        }
         let accounts: std::collections::HashMap<String, String> = open
             .iter()
             .map(|(account, cid, _)| (cid.clone(), account.clone()))
@@ -421,19 +433,8 @@ SOL = 0.10
     #[tokio::test]
     async fn plans_use_polled_statistics_once_there_are_enough() {
         let config = tradeguard_risk::config::check(CONFIG).unwrap();
-        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
-        let live = LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap();
-        let id = AccountId::parse("kraken-main").unwrap();
-        let ledger = Arc::new(InMemoryLedger::new());
-        live.set_open_orders(ledger, BTreeMap::from([("kraken-main".to_owned(), id)]));
-        let usd = Balance {
-            asset: Asset::parse("USD").unwrap(),
-            free: Decimal::from(100_000),
-            locked: Decimal::ZERO,
-        };
-        live.set_balances("kraken-main", vec![usd]);
+        let live = live_holding(&config, vec![held("USD", "100000")]);
         let core = ProfileId::new("core").unwrap();
-        poll(&live, 60_000);
         let plan = live.plan(&core).await.unwrap();
         assert_eq!(plan.plan.model, TargetModel::FallbackNoStats);
         poll(&live, 61_000);
@@ -450,43 +451,57 @@ SOL = 0.10
         ));
     }
 
-    /// The scheduler plans a profile far from its targets, but not while trading is HALTED,
-    /// once per lease across replicas, and does not exist with `[rebalancing] enabled = false`.
-    #[tokio::test]
-    async fn the_scheduler_does_nothing_while_halted_or_disabled() {
+    fn held(asset: &str, quantity: &str) -> Balance {
+        Balance {
+            asset: Asset::parse(asset).unwrap(),
+            free: quantity.parse().unwrap(),
+            locked: Decimal::ZERO,
+        }
+    }
+
+    /// The risk gate of `config` on account `kraken-main` (an empty in-memory ledger), holding
+    /// `balances`, after one poll of prices.
+    fn live_holding(config: &RiskConfig, balances: Vec<Balance>) -> Arc<LiveRisk> {
+        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
+        let live = Arc::new(LiveRisk::new(config, &exchanges, Arc::new(SystemClock)).unwrap());
+        let id = AccountId::parse("kraken-main").unwrap();
+        live.set_open_orders(
+            Arc::new(InMemoryLedger::new()),
+            BTreeMap::from([("kraken-main".to_owned(), id)]),
+        );
+        live.set_balances("kraken-main", balances);
+        poll(&live, 60_000);
+        live
+    }
+
+    /// A gateway whose portfolios are `live`, and the audit it writes to.
+    async fn gateway_over(
+        live: Arc<LiveRisk>,
+    ) -> (AppState, Arc<tradeguard_gateway::audit::MemoryAudit>) {
         use tradeguard_crypto::envelope::RecipientKey;
         use tradeguard_crypto::sign::Ed25519SigningKey;
-        use tradeguard_gateway::audit::MemoryAudit;
         use tradeguard_gateway::keys::GatewayKeys;
         use tradeguard_gateway::state::GatewayBuilder;
 
-        let dir = tempfile::tempdir().unwrap();
-        let store = tradeguard_store::Store::open_sqlite(&dir.path().join("g.db"))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let config = tradeguard_risk::config::check(CONFIG).unwrap();
-        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
-        let live = Arc::new(LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap());
-        let id = AccountId::parse("kraken-main").unwrap();
-        let ledger = Arc::new(InMemoryLedger::new());
-        live.set_open_orders(ledger, BTreeMap::from([("kraken-main".to_owned(), id)]));
-        let usd = Balance {
-            asset: Asset::parse("USD").unwrap(),
-            free: Decimal::from(100_000),
-            locked: Decimal::ZERO,
-        };
-        live.set_balances("kraken-main", vec![usd]);
-        poll(&live, 60_000);
-        let audit = Arc::new(MemoryAudit::default());
+        let store = tradeguard_store::testing::sqlite().await;
+        let audit = Arc::new(tradeguard_gateway::audit::MemoryAudit::default());
         let recipient = RecipientKey::generate_x25519().unwrap();
         let signer = Arc::new(Ed25519SigningKey::generate().unwrap());
         let keys = GatewayKeys::new(vec![recipient.public_key()], signer);
         let state = GatewayBuilder::new(store, keys, audit.clone())
-            .portfolios(live.clone())
+            .portfolios(live)
             .build()
             .await
             .unwrap();
+        (state, audit)
+    }
+    /// The scheduler plans a profile far from its targets, but not while trading is HALTED,
+    /// once per lease across replicas, and does not exist with `[rebalancing] enabled = false`.
+    #[tokio::test]
+    async fn the_scheduler_does_nothing_while_halted_or_disabled() {
+        let config = tradeguard_risk::config::check(CONFIG).unwrap();
+        let live = live_holding(&config, vec![held("USD", "100000")]);
+        let (state, audit) = gateway_over(live.clone()).await;
         let every = Duration::from_secs(60);
         let mut scheduler = Scheduler::new(state.clone(), live.clone(), &config, every).unwrap();
         state.trading.set_local(TradingMode::Halted);
@@ -525,27 +540,8 @@ SOL = 0.10
     /// following the cancel.
     #[tokio::test]
     async fn an_unfinished_plan_is_planned_again_once_balances_are_read() {
-        use tradeguard_crypto::envelope::RecipientKey;
-        use tradeguard_crypto::sign::Ed25519SigningKey;
-        use tradeguard_gateway::audit::MemoryAudit;
-        use tradeguard_gateway::keys::GatewayKeys;
-        use tradeguard_gateway::state::GatewayBuilder;
-
-        let store = tradeguard_store::testing::sqlite().await;
         let config = tradeguard_risk::config::check(CONFIG).unwrap();
-        let exchanges = BTreeMap::from([("kraken-main".to_owned(), ExchangeId::Kraken)]);
-        let live = Arc::new(LiveRisk::new(&config, &exchanges, Arc::new(SystemClock)).unwrap());
-        let id = AccountId::parse("kraken-main").unwrap();
-        live.set_open_orders(
-            Arc::new(InMemoryLedger::new()),
-            BTreeMap::from([("kraken-main".to_owned(), id)]),
-        );
         // At the targets: 50 % USD, 20 % BTC, 20 % ETH, 10 % SOL of 100,000.
-        let held = |a: &str, q: &str| Balance {
-            asset: Asset::parse(a).unwrap(),
-            free: q.parse().unwrap(),
-            locked: Decimal::ZERO,
-        };
         let at_targets = || {
             vec![
                 held("USD", "50000"),
@@ -554,17 +550,8 @@ SOL = 0.10
                 held("SOL", "100"),
             ]
         };
-        live.set_balances("kraken-main", at_targets());
-        poll(&live, 60_000);
-        let audit = Arc::new(MemoryAudit::default());
-        let recipient = RecipientKey::generate_x25519().unwrap();
-        let signer = Arc::new(Ed25519SigningKey::generate().unwrap());
-        let keys = GatewayKeys::new(vec![recipient.public_key()], signer);
-        let state = GatewayBuilder::new(store, keys, audit.clone())
-            .portfolios(live.clone())
-            .build()
-            .await
-            .unwrap();
+        let live = live_holding(&config, at_targets());
+        let (state, audit) = gateway_over(live.clone()).await;
         let orders = Arc::new(FakeOrders::default());
         let every = Duration::from_secs(60);
         let mut scheduler = Scheduler::new(state.clone(), live.clone(), &config, every)

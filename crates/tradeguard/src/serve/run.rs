@@ -325,20 +325,8 @@ async fn start_gateway(
     ) {
         Some(s) => {
             let ttl = Duration::from_secs(config.polling.rebalance_order_ttl_secs);
-            let mut open = Vec::new();
-            for (name, a) in venues.accounts() {
-                match a.ledger.open_entries(&a.id).await {
-                    Ok(entries) => open.extend(entries.iter().map(|e| {
-                        let cid = e.client_order_id().as_str().to_owned();
-                        (name.clone(), cid, e.created_at.0)
-                    })),
-                    Err(e) => {
-                        tracing::warn!(account = %name, error = %e, "open orders unreadable; plan orders from before the start rest until filled")
-                    }
-                }
-            }
             let s = s.with_order_ttl(venues.clone(), ttl);
-            Some(s.resume(&store, open, now_ms()).await)
+            Some(s.resume(&store, &venues, now_ms()).await)
         }
         None => None,
     };
